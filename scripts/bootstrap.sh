@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Create (or refresh) the project's virtualenv in .venv with the given extras.
+# Usage: scripts/bootstrap.sh [EXTRAS]   e.g. scripts/bootstrap.sh test
+# Re-installs only when pyproject.toml or the extras changed, so repeated runs are quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EXTRAS="${1:-}"
+PYTHON="${PYTHON:-python3}"
+VENV="${DLRSIM_VENV:-.venv}"
+
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "dlrsim: needs Python 3.11 or newer as '$PYTHON' (set PYTHON=...)" >&2
+    exit 1
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+        # Debian's python3 ships venv separately.
+        if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+            echo "dlrsim: installing python3-venv" >&2
+            apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+            rm -rf "$VENV"
+            "$PYTHON" -m venv "$VENV"
+        else
+            echo "dlrsim: '$PYTHON -m venv' failed; install python3-venv" >&2
+            exit 1
+        fi
+    fi
+fi
+STAMP="$VENV/.dlrsim-installed"
+WANT="$(cat pyproject.toml | sha256sum | cut -c1-16)-${EXTRAS}"
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+    echo "dlrsim: installing into $VENV (extras: ${EXTRAS:-none})" >&2
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+    SPEC="."
+    [ -n "$EXTRAS" ] && SPEC=".[${EXTRAS}]"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$SPEC" >&2
+    echo "$WANT" > "$STAMP"
+fi

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command: set everything up, then run every check CI runs:
+# ruff, mypy --strict, the import-layer contract, and the whole pytest suite.
+# Extra arguments go to pytest (e.g. scripts/test.sh -k codec -x).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh test
+export PATH="$PWD/.venv/bin:$PATH"
+echo "== ruff" && ruff check simulator tests bench
+echo "== mypy --strict simulator" && mypy simulator
+echo "== import layers" && lint-imports
+echo "== pytest" && exec python -m pytest "$@"
