@@ -1,0 +1,216 @@
+"""The `dlrsim` command: serve (the default), send, readyz, version, catalog.
+
+Bad input exits non-zero with one line on stderr that starts with `dlrsim:`; `--help` on each
+subcommand shows an example.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from simulator import __version__
+from simulator.core.errors import SimulatorError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _serve_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "serve",
+        help="run the simulator (the default command)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  dlrsim serve --smpp 127.0.0.1:2775 --seed 42\n"
+        "  DLRSIM_SMPP=0.0.0.0:2775 dlrsim   # every flag has a DLRSIM_* twin",
+    )
+    add_serve_flags(parser)
+    parser.set_defaults(handler=_cmd_serve)
+
+
+def add_serve_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--smpp",
+        metavar="HOST:PORT",
+        help="SMPP listener (default 127.0.0.1:2775; port 0 picks a free port) [DLRSIM_SMPP]",
+    )
+    parser.add_argument(
+        "--smpp-tls", metavar="HOST:PORT", help="extra SMPP-over-TLS listener [DLRSIM_SMPP_TLS]"
+    )
+    parser.add_argument(
+        "--tls-cert", metavar="FILE", help="PEM certificate for --smpp-tls [DLRSIM_TLS_CERT]"
+    )
+    parser.add_argument(
+        "--tls-key", metavar="FILE", help="PEM private key for --smpp-tls [DLRSIM_TLS_KEY]"
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", help="YAML file with accounts and settings [DLRSIM_CONFIG]"
+    )
+    parser.add_argument("--seed", type=int, help="seed for ids and random choices [DLRSIM_SEED]")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        metavar="X",
+        help="simulated seconds per real second [DLRSIM_TIME_SCALE]",
+    )
+    parser.add_argument(
+        "--enroute-after",
+        type=float,
+        metavar="SECONDS",
+        help="ENROUTE step delay (default 0.5) [DLRSIM_ENROUTE_AFTER]",
+    )
+    parser.add_argument(
+        "--delivered-after",
+        type=float,
+        metavar="SECONDS",
+        help="DELIVRD step delay (default 2) [DLRSIM_DELIVERED_AFTER]",
+    )
+    parser.add_argument(
+        "--accept-any",
+        action="store_const",
+        const=True,
+        help="accept any credentials even with configured accounts [DLRSIM_ACCEPT_ANY]",
+    )
+    parser.add_argument(
+        "--quiet", action="store_const", const=True, help="no per-message log lines [DLRSIM_QUIET]"
+    )
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), help="log line format [DLRSIM_LOG_FORMAT]"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dlrsim",
+        description="SMPP/DLR simulator for integration testing: a fake SMSC with "
+        "scripted receipts.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  dlrsim                 # serve SMPP on 127.0.0.1:2775\n"
+        "  dlrsim send --to 447700900123 --text hello\n  dlrsim catalog list",
+    )
+    parser.add_argument("--version", action="version", version=f"dlrsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _serve_parser(sub)
+    from simulator.cli_tools import register_tools
+
+    register_tools(sub)
+    try:
+        from simulator.cli_catalog import register as register_catalog
+    except ImportError:  # pragma: no cover - catalog commands ship with the catalogs
+        pass
+    else:
+        register_catalog(sub)
+    return parser
+
+
+def _configure_logging(quiet: bool, fmt: str) -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(message)s" if fmt == "json" else "%(levelname)-7s %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("dlrsim.events").setLevel(logging.WARNING if quiet else logging.INFO)
+    logging.getLogger("dlrsim.smpp").setLevel(logging.WARNING)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from simulator.app import Simulator
+    from simulator.config import build_settings
+    from simulator.eventlog import EventLogger
+
+    flags = {
+        "smpp": args.smpp,
+        "smpp_tls": args.smpp_tls,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
+        "config": args.config,
+        "seed": args.seed,
+        "time_scale": args.time_scale,
+        "enroute_after": args.enroute_after,
+        "delivered_after": args.delivered_after,
+        "accept_any": args.accept_any,
+        "quiet": args.quiet,
+        "log_format": args.log_format,
+    }
+    settings = build_settings(flags)
+    _configure_logging(settings.quiet, settings.log_format)
+
+    async def run() -> None:
+        simulator = Simulator(settings)
+        if not settings.quiet:
+            simulator.events.subscribe(EventLogger(settings.log_format))
+        await simulator.start()
+        print(banner(simulator), flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        print("dlrsim: stopping (unbinding sessions)", file=sys.stderr, flush=True)
+        await simulator.stop()
+
+    _run_loop(run())
+    return 0
+
+
+def _run_loop(coro: Any) -> None:
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coro)
+    else:
+        uvloop.run(coro)
+
+
+def banner(simulator: Any) -> str:
+    settings = simulator.settings
+    lines = [f"dlrsim {__version__} ready"]
+    for listener in simulator.listeners:
+        lines.append(f"  {listener.name:<9} {listener.host}:{listener.port}   ({listener.url})")
+    if settings.accepts_any:
+        lines.append("  accounts  any system_id and password are accepted (embedded default)")
+    for account in settings.accounts:
+        password = "any password" if account.password is None else f"password {account.password!r}"
+        binds = ", ".join(account.bind_types)
+        lines.append(f"  account   {account.system_id!r} with {password}, binds: {binds}")
+    enroute = min(settings.enroute_after, settings.delivered_after)
+    lines.append(
+        f"  receipts  ENROUTE after {enroute:g} s, DELIVRD after {settings.delivered_after:g} s"
+        f" (simulated; time scale {settings.time_scale:g})"
+    )
+    if settings.seed is not None:
+        lines.append(f"  seed      {settings.seed}")
+    lines.append("  Ctrl-C stops (sessions are unbound cleanly)")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if (
+        not arguments
+        or (arguments[0].startswith("-")
+        and arguments[0] not in ("-h", "--help", "--version"))
+    ):
+        arguments = ["serve", *arguments]
+    args = parser.parse_args(arguments)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except SimulatorError as error:
+        print(f"dlrsim: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"dlrsim: {error.strerror or error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,157 @@
+"""Settings: one typed model, filled from defaults < config file < environment < flags.
+
+Every flag has a `DLRSIM_*` twin (`--smpp` is `DLRSIM_SMPP`, `--time-scale` is
+`DLRSIM_TIME_SCALE`), so a container or CI job can configure dlrsim without a command line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simulator.core.errors import ConfigError
+from simulator.smpp.accounts import Account
+
+DEFAULT_SMPP_PORT = 2775
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    smpp_host: str = "127.0.0.1"
+    smpp_port: int = Field(default=DEFAULT_SMPP_PORT, ge=0, le=65535)
+    smpp_tls_host: str | None = None
+    smpp_tls_port: int | None = Field(default=None, ge=0, le=65535)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    accounts: list[Account] = Field(default_factory=list)
+    accept_any: bool | None = Field(
+        default=None, description="accept any credentials; default: only when no accounts"
+    )
+    seed: int | None = None
+    time_scale: float = Field(default=1.0, gt=0)
+    enroute_after: float = Field(default=0.5, ge=0)
+    delivered_after: float = Field(default=2.0, ge=0)
+    enquire_link_interval: float = Field(default=30.0, gt=0)
+    idle_timeout: float = Field(default=300.0, gt=0)
+    response_timeout: float = Field(default=10.0, gt=0)
+    max_command_length: int = Field(default=64 * 1024, ge=64, le=16 * 1024 * 1024)
+    system_id: str = Field(default="dlrsim", max_length=15)
+    log_format: Literal["text", "json"] = "text"
+    quiet: bool = False
+
+    @property
+    def accepts_any(self) -> bool:
+        return self.accept_any if self.accept_any is not None else not self.accounts
+
+
+#: Flag/env names (without the DLRSIM_ prefix) and how each maps onto Settings fields.
+ENV_KEYS: dict[str, str] = {
+    "SMPP": "smpp",
+    "SMPP_TLS": "smpp_tls",
+    "TLS_CERT": "tls_cert",
+    "TLS_KEY": "tls_key",
+    "CONFIG": "config",
+    "SEED": "seed",
+    "TIME_SCALE": "time_scale",
+    "QUIET": "quiet",
+    "LOG_FORMAT": "log_format",
+    "ACCEPT_ANY": "accept_any",
+    "ENROUTE_AFTER": "enroute_after",
+    "DELIVERED_AFTER": "delivered_after",
+}
+
+
+def parse_address(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    """`HOST:PORT`, `:PORT`, `PORT` or `[v6]:PORT` to (host, port); port 0 = pick a free one."""
+    value = text.strip()
+    host, port_text = default_host, value
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0 or not value[end + 1 :].startswith(":"):
+            raise ConfigError(f"address {text!r}: expected [IPv6]:PORT")
+        host, port_text = value[1:end], value[end + 2 :]
+    elif ":" in value:
+        host_part, _, port_text = value.rpartition(":")
+        host = host_part or default_host
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ConfigError(f"address {text!r}: expected HOST:PORT with a port from 0 to 65535")
+    return host, int(port_text)
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings, found {type(data).__name__}")
+    return data
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def build_settings(flags: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
+    """Merge defaults, the config file, DLRSIM_* variables and flags (in rising precedence).
+
+    `flags` uses the CLI's names (`smpp`, `config`, `seed`, ...); None means "not given".
+    """
+    env = os.environ if environ is None else environ
+    from_env = {
+        name: env[f"DLRSIM_{key}"] for key, name in ENV_KEYS.items() if f"DLRSIM_{key}" in env
+    }
+    given = {key: value for key, value in flags.items() if value is not None}
+    config_path = given.get("config") or from_env.get("config")
+    merged: dict[str, Any] = {}
+    source = "defaults"
+    if config_path:
+        merged.update(load_config_file(Path(config_path)))
+        source = str(config_path)
+    for layer, layer_name in ((from_env, "environment"), (given, "command line")):
+        for key, value in layer.items():
+            if key == "config":
+                continue
+            try:
+                _apply(merged, key, value)
+            except ConfigError as error:
+                raise ConfigError(f"{layer_name}: {error}") from error
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(
+            f"{source}: {where}: {first['msg']} (found {first.get('input')!r})"
+        ) from error
+
+
+def _apply(merged: dict[str, Any], key: str, value: Any) -> None:
+    if key in ("smpp", "smpp_tls"):
+        host, port = parse_address(str(value))
+        merged[f"{key}_host"] = host
+        merged[f"{key}_port"] = port
+    elif key in ("quiet", "accept_any"):
+        merged[key] = value if isinstance(value, bool) else _truthy(str(value))
+    elif key == "seed":
+        try:
+            merged["seed"] = int(value)
+        except ValueError as error:
+            raise ConfigError(f"seed {value!r} is not an integer") from error
+    elif key in ("time_scale", "enroute_after", "delivered_after"):
+        try:
+            merged[key] = float(value)
+        except ValueError as error:
+            raise ConfigError(f"{key.replace('_', ' ')} {value!r} is not a number") from error
+    else:
+        merged[key] = value

@@ -1,0 +1,129 @@
+"""The SMPP listener: asyncio `Protocol`s that feed bytes to sans-I/O sessions.
+
+`asyncio.Protocol` rather than streams keeps the hot path to one callback per read and one
+write per read (the session coalesces its responses). Each connection gets its own session,
+so a malformed PDU or a crash in one handler closes that connection only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import ssl
+from typing import cast
+
+from simulator.core.clock import Clock
+from simulator.smpp.session import SessionSettings, SmscSession
+from simulator.smpp.smsc import Smsc
+
+log = logging.getLogger("dlrsim.smpp")
+
+
+class _SmppProtocol(asyncio.Protocol):
+    def __init__(self, server: SmppServer) -> None:
+        self._server = server
+        self._transport: asyncio.Transport | None = None
+        self.session: SmscSession | None = None
+
+    # SessionTransport
+    def write(self, data: bytes) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(data)
+
+    def close(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.close()
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement the interface without subclassing asyncio.Transport.
+        self._transport = cast(asyncio.Transport, transport)
+        peername = transport.get_extra_info("peername")
+        peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername)
+        self.session = self._server.new_session(self, peer)
+
+    def data_received(self, data: bytes) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            session.data_received(data)
+        except Exception:  # one broken session must never take the server down
+            log.exception("%s: internal error; closing this session only", session.label)
+            session.close("internal error")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.session is not None:
+            self.session.connection_lost()
+        self._server.forget(self)
+
+
+class SmppServer:
+    def __init__(self, smsc: Smsc, net_clock: Clock, settings: SessionSettings) -> None:
+        self.smsc = smsc
+        self.net_clock = net_clock
+        self.settings = settings
+        self._servers: list[asyncio.Server] = []
+        self._protocols: set[_SmppProtocol] = set()
+        self._ids = itertools.count(1)
+        self.addresses: list[tuple[str, int, bool]] = []
+
+    def new_session(self, protocol: _SmppProtocol, peer: str) -> SmscSession:
+        self._protocols.add(protocol)
+        session = SmscSession(
+            self.smsc,
+            protocol,
+            self.net_clock,
+            self.settings,
+            session_id=str(next(self._ids)),
+            peer=peer,
+        )
+        self.smsc.register_session(session)
+        return session
+
+    def forget(self, protocol: _SmppProtocol) -> None:
+        self._protocols.discard(protocol)
+
+    async def listen(
+        self, host: str, port: int, tls: ssl.SSLContext | None = None
+    ) -> tuple[str, int]:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: _SmppProtocol(self), host, port, ssl=tls, reuse_address=True
+        )
+        self._servers.append(server)
+        sockname = server.sockets[0].getsockname()
+        address = (str(sockname[0]), int(sockname[1]))
+        self.addresses.append((*address, tls is not None))
+        return address
+
+    @property
+    def session_count(self) -> int:
+        return len(self._protocols)
+
+    async def stop(self, timeout: float = 2.0) -> None:
+        """Stop listening, unbind every session politely, then close what is left."""
+        for server in self._servers:
+            server.close()
+        sessions = [p.session for p in list(self._protocols) if p.session is not None]
+        if sessions:
+            done = asyncio.get_running_loop().create_future()
+            remaining = len(sessions)
+
+            def one_done() -> None:
+                nonlocal remaining
+                remaining -= 1
+                if remaining == 0 and not done.done():
+                    done.set_result(None)
+
+            for session in sessions:
+                session.unbind(one_done, timeout=timeout)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(done), timeout + 0.5)
+            for session in sessions:
+                session.close("server stopped")
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()

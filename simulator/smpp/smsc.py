@@ -1,0 +1,652 @@
+"""The fake SMSC: accounts, accepted messages, their timelines and their receipts.
+
+Sessions ask it to bind, accept, look up, cancel and replace; it asks a `Planner` what happens
+to each message and runs the answer on the simulation clock. When a step falls due it updates
+the message record and, where the client asked for one (registered_delivery), queues a receipt
+for the account's receivers. Socket-free: the server feeds it sessions, tests can too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import cast
+
+from simulator.core.clock import Clock, TimerHandle
+from simulator.core.events import Event, EventBus
+from simulator.core.ids import MessageIdGenerator
+from simulator.engine.plan import Planner, Step, Submission
+from simulator.smpp.accounts import Account, AccountRegistry
+from simulator.smpp.codec.constants import (
+    ESM_CLASS_INTERMEDIATE,
+    ESM_CLASS_RECEIPT,
+    ESM_CLASS_UDHI,
+    REGISTERED_DELIVERY_FAILURE,
+    REGISTERED_DELIVERY_FINAL,
+    REGISTERED_DELIVERY_INTERMEDIATE,
+    REGISTERED_DELIVERY_MASK,
+    REGISTERED_DELIVERY_SUCCESS,
+    STATE_BY_STAT,
+    CommandId,
+    MessageState,
+    Tag,
+)
+from simulator.smpp.codec.constants import CommandStatus as S
+from simulator.smpp.codec.errors import CodecError
+from simulator.smpp.codec.pdu import DestAddress, Pdu, UnsuccessSme, response_for
+from simulator.smpp.codec.receipt import ReceiptText
+from simulator.smpp.codec.smpp_time import parse_smpp_time
+from simulator.smpp.codec.text import (
+    UdhError,
+    choose_coding,
+    decode_text,
+    encode_text,
+    is_text_coding,
+    parse_udh,
+    split_payload,
+)
+from simulator.smpp.delivery import Delivery, DeliveryQueue
+from simulator.smpp.ratelimit import TokenBucket
+from simulator.smpp.session import SmscSession
+from simulator.store.messages import MessageRecord, MessageStore
+
+log = logging.getLogger("dlrsim.smpp")
+
+_SUCCESS_STATS = frozenset({"DELIVRD", "ACCEPTD"})
+
+
+class AccountState:
+    """Per-account runtime: its binds, its receipt queue, its id generator and rate limit."""
+
+    def __init__(
+        self,
+        account: Account,
+        queue: DeliveryQueue,
+        ids: MessageIdGenerator,
+        bucket: TokenBucket | None,
+    ) -> None:
+        self.account = account
+        self.queue = queue
+        self.ids = ids
+        self.bucket = bucket
+        self.sessions: list[SmscSession] = []
+
+
+class Smsc:
+    def __init__(
+        self,
+        accounts: AccountRegistry,
+        planner: Planner,
+        clock: Clock,
+        net_clock: Clock,
+        *,
+        events: EventBus | None = None,
+        seed: int | None = None,
+        store: MessageStore | None = None,
+    ) -> None:
+        self.accounts = accounts
+        self.planner = planner
+        self.clock = clock
+        self.net_clock = net_clock
+        self.events = events or EventBus()
+        self.seed = seed
+        self.store = store or MessageStore()
+        self.sessions: dict[str, SmscSession] = {}
+        self._states: dict[str, AccountState] = {}
+        self._timers: dict[str, list[TimerHandle]] = {}
+        self._mo_reference = 0
+        self.counters: dict[str, int] = {
+            "submitted": 0,
+            "rejected": 0,
+            "receipts_queued": 0,
+            "receipts_delivered": 0,
+            "deliveries_failed": 0,
+            "mo_queued": 0,
+            "mo_delivered": 0,
+        }
+
+    # -- accounts ------------------------------------------------------------------------
+    def account_state(self, account: Account) -> AccountState:
+        state = self._states.get(account.system_id)
+        if state is None or state.account is not account:
+            seed = None if self.seed is None else hash((self.seed, account.system_id)) & 0xFFFFFFFF
+            queue = (
+                state.queue
+                if state is not None
+                else DeliveryQueue(
+                    account.system_id,
+                    account.window,
+                    self.clock,
+                    self.net_clock,
+                    self._delivery_outcome,
+                )
+            )
+            queue.window = account.window
+            bucket = (
+                TokenBucket(account.max_submit_rate, self.net_clock)
+                if account.max_submit_rate
+                else None
+            )
+            new_state = AccountState(
+                account, queue, MessageIdGenerator(account.message_id_format, seed), bucket
+            )
+            if state is not None:
+                new_state.sessions = state.sessions
+            self._states[account.system_id] = new_state
+            state = new_state
+        return state
+
+    def _state_for(self, system_id: str) -> AccountState:
+        account = self.accounts.get(system_id)
+        if account is None:
+            if not self.accounts.accept_any:
+                raise KeyError(f"no account {system_id!r}")
+            account = Account(system_id=system_id)
+            self.accounts.add(account)
+        return self.account_state(account)
+
+    # -- SessionCore -------------------------------------------------------------------------
+    def register_session(self, session: SmscSession) -> None:
+        self.sessions[session.session_id] = session
+
+    def on_bind(self, session: SmscSession, bind_type: str, system_id: str, password: str) -> int:
+        verdict = self.accounts.authenticate(system_id, password, bind_type)
+        if isinstance(verdict, int):
+            self._publish(
+                "bind",
+                system_id,
+                session=session.session_id,
+                bind_type=bind_type,
+                status=int(verdict),
+                peer=session.peer,
+            )
+            log.debug(
+                "bind refused: %s as %s from %s (0x%X)", system_id, bind_type, session.peer, verdict
+            )
+            return verdict
+        state = self.account_state(verdict)
+        if len(state.sessions) >= verdict.max_binds:
+            log.debug("bind refused: %s already has %d binds", system_id, len(state.sessions))
+            self._publish(
+                "bind",
+                system_id,
+                session=session.session_id,
+                bind_type=bind_type,
+                status=int(S.ESME_RBINDFAIL),
+                peer=session.peer,
+                reason="max_binds",
+            )
+            return S.ESME_RBINDFAIL
+        state.sessions.append(session)
+        session.account = verdict
+        session.response_delay = verdict.response_delay
+        self._publish(
+            "bind",
+            system_id,
+            session=session.session_id,
+            bind_type=bind_type,
+            status=0,
+            peer=session.peer,
+        )
+        log.debug("bound %s as %s from %s", system_id, bind_type, session.peer)
+        if bind_type in ("receiver", "transceiver"):
+            # Register after the bind response is written, so queued receipts follow it.
+            self.net_clock.call_later(0, lambda: state.queue.add_session(session))
+        return S.ESME_ROK
+
+    def on_closed(self, session: SmscSession) -> None:
+        self.sessions.pop(session.session_id, None)
+        account = session.account
+        if isinstance(account, Account):
+            state = self._states.get(account.system_id)
+            if state is not None:
+                if session in state.sessions:
+                    state.sessions.remove(session)
+                state.queue.remove_session(session)
+            self._publish("unbind", account.system_id, session=session.session_id)
+
+    def on_submit(self, session: SmscSession, pdu: Pdu) -> tuple[int, str]:
+        account = session.account
+        assert isinstance(account, Account)
+        state = self._states[account.system_id]
+        if state.bucket is not None and not state.bucket.take():
+            return self._reject(account, pdu, S.ESME_RTHROTTLED, "over the account's submit rate")
+        if session.pending_responses >= account.window:
+            return self._reject(account, pdu, S.ESME_RMSGQFUL, "over the account's window")
+        try:
+            record, submission = self._record_from(
+                state,
+                pdu,
+                pdu.str_param("destination_addr"),
+                pdu.int_param("dest_addr_ton"),
+                pdu.int_param("dest_addr_npi"),
+            )
+        except CodecError as error:
+            return self._reject(account, pdu, error.status, str(error))
+        status = self._accept(state, record, submission)
+        return status, record.message_id
+
+    def on_submit_multi(self, session: SmscSession, pdu: Pdu) -> Pdu:
+        account = session.account
+        assert isinstance(account, Account)
+        state = self._states[account.system_id]
+        if state.bucket is not None and not state.bucket.take():
+            return response_for(pdu, S.ESME_RTHROTTLED)
+        dests = cast(list[DestAddress], pdu.params.get("dest_addresses") or [])
+        message_id = state.ids.next_id()
+        unsuccess: list[UnsuccessSme] = []
+        accepted = 0
+        for index, dest in enumerate(dests):
+            if dest.dest_flag == 2:
+                unsuccess.append(UnsuccessSme(dest.address, S.ESME_RINVDLNAME))
+                continue
+            try:
+                record, submission = self._record_from(
+                    state, pdu, dest.address, dest.ton, dest.npi, message_id=message_id
+                )
+            except CodecError as error:
+                unsuccess.append(UnsuccessSme(dest.address, error.status, dest.ton, dest.npi))
+                continue
+            key = message_id if accepted == 0 else f"{message_id}#{index}"
+            status = self._accept(state, record, submission, key=key)
+            if status:
+                unsuccess.append(UnsuccessSme(dest.address, status, dest.ton, dest.npi))
+            else:
+                accepted += 1
+        status = S.ESME_ROK if accepted else S.ESME_RSUBMITFAIL
+        return response_for(
+            pdu, status, message_id=message_id if accepted else "", unsuccess_smes=unsuccess
+        )
+
+    def _record_from(
+        self,
+        state: AccountState,
+        pdu: Pdu,
+        destination: str,
+        ton: int,
+        npi: int,
+        message_id: str | None = None,
+    ) -> tuple[MessageRecord, Submission]:
+        if not destination:
+            raise CodecError("destination_addr is empty", S.ESME_RINVDSTADR)
+        body = pdu.bytes_param("short_message") if "short_message" in pdu.params else b""
+        payload = pdu.tlv(Tag.MESSAGE_PAYLOAD)
+        if payload is not None:
+            if body:
+                raise CodecError(
+                    "short_message and message_payload are both set", S.ESME_RINVMSGLEN
+                )
+            body = payload
+        data_coding = pdu.int_param("data_coding")
+        esm_class = pdu.int_param("esm_class")
+        part_index, part_count, concat_ref = 1, 1, None
+        if esm_class & ESM_CLASS_UDHI:
+            try:
+                udh, _ = parse_udh(body)
+            except UdhError as error:
+                raise CodecError(str(error), S.ESME_RINVMSGLEN) from error
+            if udh.concat is not None:
+                part_index, part_count, concat_ref = (
+                    udh.concat.seq,
+                    udh.concat.total,
+                    udh.concat.reference,
+                )
+        else:
+            total = pdu.tlv_int(Tag.SAR_TOTAL_SEGMENTS)
+            if total:
+                part_count = total
+                part_index = pdu.tlv_int(Tag.SAR_SEGMENT_SEQNUM) or 1
+                concat_ref = pdu.tlv_int(Tag.SAR_MSG_REF_NUM)
+        now_epoch = self.clock.time()
+        validity = parse_smpp_time(pdu.str_param("validity_period"), now_epoch)
+        schedule = parse_smpp_time(
+            pdu.str_param("schedule_delivery_time"), now_epoch, status=S.ESME_RINVSCHED
+        )
+        if validity is not None and validity <= 0:
+            raise CodecError("validity_period is already over", S.ESME_RINVEXPIRY)
+        account = state.account
+        record = MessageRecord(
+            message_id=message_id or state.ids.next_id(),
+            account=account.system_id,
+            source_addr=pdu.str_param("source_addr"),
+            destination_addr=destination,
+            source_ton=pdu.int_param("source_addr_ton"),
+            source_npi=pdu.int_param("source_addr_npi"),
+            dest_ton=ton,
+            dest_npi=npi,
+            service_type=pdu.str_param("service_type"),
+            data_coding=data_coding,
+            esm_class=esm_class,
+            body=body,
+            registered_delivery=pdu.int_param("registered_delivery"),
+            submitted_at=now_epoch,
+            expires_at=self.clock.now()
+            + (validity if validity is not None else account.default_validity),
+            part_index=part_index,
+            part_count=part_count,
+            concat_ref=concat_ref,
+        )
+        submission = Submission(
+            account=account.system_id,
+            source=record.source_addr,
+            destination=destination,
+            data_coding=data_coding,
+            body=body,
+            registered_delivery=record.registered_delivery,
+            part_count=part_count,
+            part_index=part_index,
+        )
+        if schedule is not None and schedule > 0:
+            record.history.append((self.clock.now(), "SCHEDULED", f"{schedule:.0f}"))
+        return record, submission
+
+    def _accept(
+        self,
+        state: AccountState,
+        record: MessageRecord,
+        submission: Submission,
+        key: str | None = None,
+    ) -> int:
+        plan = self.planner.plan(submission)
+        if plan.reject_status is not None:
+            self.counters["rejected"] += 1
+            self._publish(
+                "submit",
+                record.account,
+                message_id=None,
+                status=plan.reject_status,
+                source=record.source_addr,
+                destination=record.destination_addr,
+            )
+            return plan.reject_status
+        key = key or record.message_id
+        self.store.add(record, key=key)
+        offset = 0.0
+        if record.history and record.history[-1][1] == "SCHEDULED":
+            offset = float(record.history[-1][2])
+        timers = [
+            self.clock.call_later(offset + step.delay, self._step_callback(key, record, step))
+            for step in plan.steps
+        ]
+        if timers:
+            self._timers[key] = timers
+        self.counters["submitted"] += 1
+        if self.events.active:
+            self._publish(
+                "submit",
+                record.account,
+                message_id=record.message_id,
+                status=0,
+                source=record.source_addr,
+                destination=record.destination_addr,
+                part=f"{record.part_index}/{record.part_count}",
+            )
+        return S.ESME_ROK
+
+    def _reject(self, account: Account, pdu: Pdu, status: int, reason: str) -> tuple[int, str]:
+        self.counters["rejected"] += 1
+        self._publish(
+            "submit",
+            account.system_id,
+            message_id=None,
+            status=int(status),
+            reason=reason,
+            destination=pdu.str_param("destination_addr"),
+        )
+        return status, ""
+
+    # -- timelines and receipts ----------------------------------------------------------
+    def _step_callback(self, key: str, record: MessageRecord, step: Step) -> Callable[[], None]:
+        return lambda: self._apply_step(key, record, step)
+
+    def _apply_step(self, key: str, record: MessageRecord, step: Step) -> None:
+        if record.final:
+            return
+        record.stat = step.stat
+        record.err = step.err
+        record.state = STATE_BY_STAT.get(step.stat, MessageState.UNKNOWN)
+        record.history.append((self.clock.now(), step.stat, step.err))
+        if step.final:
+            record.final = True
+            record.done_at = self.clock.time()
+            self._timers.pop(key, None)
+            self.store.mark_finished(record, key)
+        if self._wants_receipt(record.registered_delivery, step):
+            self.queue_receipt(record, step)
+
+    @staticmethod
+    def _wants_receipt(registered_delivery: int, step: Step) -> bool:
+        if not step.final:
+            return bool(registered_delivery & REGISTERED_DELIVERY_INTERMEDIATE)
+        mode = registered_delivery & REGISTERED_DELIVERY_MASK
+        if mode == REGISTERED_DELIVERY_FINAL:
+            return True
+        if mode == REGISTERED_DELIVERY_FAILURE:
+            return step.stat not in _SUCCESS_STATS
+        if mode == REGISTERED_DELIVERY_SUCCESS:
+            return step.stat in _SUCCESS_STATS
+        return False
+
+    def queue_receipt(self, record: MessageRecord, step: Step) -> None:
+        state = self._state_for(record.account)
+        pdu = self.build_receipt(record, step, state.account)
+        self.counters["receipts_queued"] += 1
+        state.queue.put(
+            Delivery(
+                pdu,
+                "receipt",
+                record.message_id,
+                record.expires_at,
+                meta={"stat": step.stat, "err": step.err},
+            )
+        )
+
+    def build_receipt(self, record: MessageRecord, step: Step, account: Account) -> Pdu:
+        now = self.clock.time()
+        text = ""
+        if is_text_coding(record.data_coding):
+            try:
+                body = record.body
+                if record.esm_class & ESM_CLASS_UDHI:
+                    _, body = parse_udh(body)
+                text = decode_text(body[:80], record.data_coding)
+            except CodecError:
+                text = ""  # a cut UCS-2 pair or odd bytes: the receipt still goes out
+        receipt = ReceiptText(
+            id=record.message_id,
+            sub=1,
+            dlvrd=1 if step.stat == "DELIVRD" else 0,
+            submit_date=datetime.fromtimestamp(record.submitted_at, UTC),
+            done_date=datetime.fromtimestamp(now, UTC),
+            stat=step.stat,
+            err=step.err,
+            text=text[:20].encode("ascii", "replace").decode("ascii"),
+        )
+        pdu = Pdu(
+            CommandId.DELIVER_SM,
+            params={
+                "service_type": "",
+                "source_addr_ton": record.dest_ton,
+                "source_addr_npi": record.dest_npi,
+                "source_addr": record.destination_addr,
+                "dest_addr_ton": record.source_ton,
+                "dest_addr_npi": record.source_npi,
+                "destination_addr": record.source_addr,
+                "esm_class": ESM_CLASS_RECEIPT if step.final else ESM_CLASS_INTERMEDIATE,
+                "data_coding": 0,
+                "short_message": receipt.render(text_label=account.receipt_text_label).encode(
+                    "ascii"
+                ),
+            },
+        )
+        pdu.set_tlv(Tag.RECEIPTED_MESSAGE_ID, record.message_id)
+        pdu.set_tlv(Tag.MESSAGE_STATE, STATE_BY_STAT.get(step.stat, MessageState.UNKNOWN))
+        if step.network_error_code is not None:
+            code = step.network_error_code
+            pdu.set_tlv(Tag.NETWORK_ERROR_CODE, bytes((3, code >> 8 & 0xFF, code & 0xFF)))
+        return pdu
+
+    def _delivery_outcome(self, delivery: Delivery, outcome: str, status: int | None) -> None:
+        if outcome == "delivered":
+            self.counters[
+                "receipts_delivered" if delivery.kind == "receipt" else "mo_delivered"
+            ] += 1
+        else:
+            self.counters["deliveries_failed"] += 1
+            log.warning(
+                "%s %s for %s not delivered: %s%s",
+                delivery.kind,
+                delivery.message_id or "",
+                delivery.pdu.str_param("destination_addr"),
+                outcome,
+                "" if status is None else f" (0x{status:X})",
+            )
+        if self.events.active:
+            self._publish(
+                delivery.kind,
+                None,
+                message_id=delivery.message_id,
+                outcome=outcome,
+                status=status,
+                attempts=delivery.attempts,
+                **delivery.meta,
+            )
+
+    # -- query, cancel, replace ----------------------------------------------------------
+    def _own_record(self, session: SmscSession, message_id: str) -> MessageRecord | None:
+        record = self.store.get(message_id)
+        account = session.account
+        if (
+            record is None
+            or not isinstance(account, Account)
+            or record.account != account.system_id
+        ):
+            return None
+        return record
+
+    def on_query(self, session: SmscSession, pdu: Pdu) -> Pdu:
+        message_id = pdu.str_param("message_id")
+        record = self._own_record(session, message_id)
+        source = pdu.str_param("source_addr")
+        if record is None or (source and source != record.source_addr):
+            return response_for(pdu, S.ESME_RQUERYFAIL)
+        final_date = ""
+        if record.done_at is not None:
+            final_date = (
+                datetime.fromtimestamp(record.done_at, UTC).strftime("%y%m%d%H%M%S") + "000+"
+            )
+        error_code = int(record.err) if record.err.isdigit() and int(record.err) < 256 else 0
+        return response_for(
+            pdu,
+            message_id=message_id,
+            final_date=final_date,
+            message_state=record.state,
+            error_code=error_code,
+        )
+
+    def on_cancel(self, session: SmscSession, pdu: Pdu) -> int:
+        message_id = pdu.str_param("message_id")
+        if message_id:
+            record = self._own_record(session, message_id)
+            if record is None or record.final:
+                return S.ESME_RCANCELFAIL
+            source = pdu.str_param("source_addr")
+            if source and source != record.source_addr:
+                return S.ESME_RCANCELFAIL
+            self._cancel(message_id, record)
+            return S.ESME_ROK
+        account = session.account
+        source, dest = pdu.str_param("source_addr"), pdu.str_param("destination_addr")
+        service_type = pdu.str_param("service_type")
+        matched = [
+            r
+            for r in self.store
+            if isinstance(account, Account)
+            and r.account == account.system_id
+            and not r.final
+            and r.source_addr == source
+            and r.destination_addr == dest
+            and (not service_type or r.service_type == service_type)
+        ]
+        for record in matched:
+            self._cancel(record.message_id, record)
+        return S.ESME_ROK if matched else S.ESME_RCANCELFAIL
+
+    def _cancel(self, key: str, record: MessageRecord) -> None:
+        for timer in self._timers.pop(key, []):
+            timer.cancel()
+        record.final = True
+        record.state = MessageState.DELETED
+        record.stat = "DELETED"
+        record.done_at = self.clock.time()
+        record.history.append((self.clock.now(), "DELETED", record.err))
+        self.store.mark_finished(record, key)
+
+    def on_replace(self, session: SmscSession, pdu: Pdu) -> int:
+        record = self._own_record(session, pdu.str_param("message_id"))
+        if record is None or record.final:
+            return S.ESME_RREPLACEFAIL
+        source = pdu.str_param("source_addr")
+        if source and source != record.source_addr:
+            return S.ESME_RREPLACEFAIL
+        record.body = pdu.bytes_param("short_message")
+        if pdu.int_param("registered_delivery"):
+            record.registered_delivery = pdu.int_param("registered_delivery")
+        validity = parse_smpp_time(pdu.str_param("validity_period"), self.clock.time())
+        if validity is not None:
+            record.expires_at = self.clock.now() + validity
+        record.history.append((self.clock.now(), "REPLACED", record.err))
+        return S.ESME_ROK
+
+    # -- MO ---------------------------------------------------------------------------------
+    def send_mo(
+        self,
+        system_id: str,
+        source: str,
+        destination: str,
+        text: str,
+        *,
+        data_coding: int | None = None,
+        use_payload: bool | None = None,
+    ) -> int:
+        """Queue a mobile-originated message for the account's receivers; returns the part count."""
+        state = self._state_for(system_id)
+        coding = choose_coding(text) if data_coding is None else data_coding
+        encoded = encode_text(text, coding)
+        whole = state.account.mo_use_payload if use_payload is None else use_payload
+        self._mo_reference = (self._mo_reference + 1) % 256
+        bodies = [encoded] if whole else split_payload(encoded, coding, self._mo_reference)
+        expires = self.clock.now() + state.account.default_validity
+        for body in bodies:
+            params: dict[str, object] = {
+                "source_addr_ton": 1,
+                "source_addr_npi": 1,
+                "source_addr": source,
+                "dest_addr_ton": 0,
+                "dest_addr_npi": 1,
+                "destination_addr": destination,
+                "esm_class": ESM_CLASS_UDHI if len(bodies) > 1 else 0,
+                "data_coding": coding,
+                "short_message": b"" if whole else body,
+            }
+            pdu = Pdu(CommandId.DELIVER_SM, params=params)  # type: ignore[arg-type]
+            if whole:
+                pdu.set_tlv(Tag.MESSAGE_PAYLOAD, body)
+            state.queue.put(
+                Delivery(
+                    pdu, "mo", None, expires, meta={"source": source, "destination": destination}
+                )
+            )
+        self.counters["mo_queued"] += len(bodies)
+        self._publish("mo", system_id, source=source, destination=destination, parts=len(bodies))
+        return len(bodies)
+
+    # -- misc -----------------------------------------------------------------------------
+    def pending_deliveries(self, system_id: str) -> int:
+        state = self._states.get(system_id)
+        return 0 if state is None else len(state.queue)
+
+    def _publish(self, kind: str, account: str | None, **data: object) -> None:
+        if self.events.active:
+            self.events.publish(Event(kind, self.clock.time(), account, dict(data)))
