@@ -239,6 +239,11 @@ def _decode_fields(
                 raise _truncated(field)
             sm_length = frame[offset]
             offset += 1
+            if sm_length > field.size:
+                raise CodecError(
+                    f"sm_length {sm_length} is over the {field.size} octets SMPP allows",
+                    S.ESME_RINVMSGLEN,
+                )
             if offset + sm_length > end:
                 raise CodecError(
                     f"sm_length {sm_length} runs past the end of the PDU", S.ESME_RINVMSGLEN
@@ -373,6 +378,8 @@ def encode_pdu(pdu: Pdu) -> bytes:
         parts.append(_TLV_HEAD.pack(tag, len(value)))
         parts.append(value)
     body = b"".join(parts)
+    if not 0 <= pdu.sequence_number <= 0xFFFFFFFF or not 0 <= pdu.command_status <= 0xFFFFFFFF:
+        raise CodecError("sequence_number and command_status must fit 32 bits")
     return (
         _HEADER.pack(
             HEADER_SIZE + len(body), pdu.command_id, pdu.command_status, pdu.sequence_number
@@ -429,13 +436,13 @@ def _encode_dests(value: object) -> bytes:
     out = bytearray((len(dests),))
     for item in dests:
         dest = item if isinstance(item, DestAddress) else DestAddress(str(item))
-        address = dest.address.encode("latin-1")
-        if len(address) > 20:
-            raise CodecError("destination address longer than 20 octets", S.ESME_RINVDSTADR)
+        address = _short_address(dest.address, S.ESME_RINVDSTADR)
         if dest.dest_flag == 2:
             out += b"\x02" + address + b"\x00"
+        elif dest.dest_flag == 1:
+            out += bytes((1, _octet(dest.ton, "ton"), _octet(dest.npi, "npi"))) + address + b"\x00"
         else:
-            out += bytes((1, dest.ton, dest.npi)) + address + b"\x00"
+            raise CodecError(f"dest_flag {dest.dest_flag} is neither 1 nor 2", S.ESME_RINVDESTFLAG)
     return bytes(out)
 
 
@@ -445,9 +452,25 @@ def _encode_unsuccess(value: object) -> bytes:
     for item in smes:
         if not isinstance(item, UnsuccessSme):
             raise CodecError("unsuccess_smes items must be UnsuccessSme values")
-        out += bytes((item.ton, item.npi)) + item.address.encode("latin-1") + b"\x00"
+        out += bytes((_octet(item.ton, "ton"), _octet(item.npi, "npi")))
+        out += _short_address(item.address, S.ESME_RINVDSTADR) + b"\x00"
+        if not 0 <= item.error_status <= 0xFFFFFFFF:
+            raise CodecError("error_status_code must fit 32 bits")
         out += _U32.pack(item.error_status)
     return bytes(out)
+
+
+def _octet(value: int, name: str) -> int:
+    if not 0 <= value <= 0xFF:
+        raise CodecError(f"{name} must be an int 0..255; found {value}")
+    return value
+
+
+def _short_address(address: str, status: int) -> bytes:
+    raw = address.encode("latin-1")
+    if len(raw) > 20 or b"\x00" in raw:
+        raise CodecError(f"address {address!r} is longer than 20 octets", status)
+    return raw
 
 
 def _as_list(value: object) -> Iterable[object]:

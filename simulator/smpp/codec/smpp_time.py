@@ -7,7 +7,7 @@ Absolute times end in `+` or `-` (offset from UTC in quarter hours `nn`); relati
 
 from __future__ import annotations
 
-import calendar
+from datetime import UTC, datetime
 
 from simulator.smpp.codec.constants import CommandStatus
 from simulator.smpp.codec.errors import CodecError
@@ -19,7 +19,8 @@ def parse_smpp_time(
     """Seconds from `now_epoch` until the given time (negative if in the past); None if empty."""
     if not value:
         return None
-    if len(value) != 16 or not value[:15].isdigit() or value[15] not in "+-R":
+    digits = value[:15]
+    if len(value) != 16 or not (digits.isascii() and digits.isdigit()) or value[15] not in "+-R":
         raise CodecError(f"time {value!r} is not of the form YYMMDDhhmmsstnnp", status)
     yy, mo, dd, hh, mi, ss = (int(value[i : i + 2]) for i in range(0, 12, 2))
     tenths = int(value[12])
@@ -32,9 +33,10 @@ def parse_smpp_time(
         raise CodecError(f"time {value!r} has a field out of range", status)
     offset = quarters * 15 * 60 * (1 if kind == "+" else -1)
     try:
-        epoch = calendar.timegm((2000 + yy, mo, dd, hh, mi, ss, 0, 0, 0)) - offset + tenths / 10
-    except (ValueError, OverflowError) as error:
+        moment = datetime(2000 + yy, mo, dd, hh, mi, ss, tzinfo=UTC)
+    except ValueError as error:  # 30 February and friends
         raise CodecError(f"time {value!r} is not a real date", status) from error
+    epoch = moment.timestamp() - offset + tenths / 10
     return epoch - now_epoch
 
 
@@ -46,4 +48,6 @@ def format_relative(seconds: float) -> str:
     minutes, secs = divmod(rest, 60)
     years, days = divmod(days, 365)
     months, days = divmod(days, 30)
+    if years > 99:  # the format has two digits for years: saturate rather than overflow
+        years, months, days, hours, minutes, secs = 99, 11, 29, 23, 59, 59
     return f"{years:02d}{months:02d}{days:02d}{hours:02d}{minutes:02d}{secs:02d}000R"

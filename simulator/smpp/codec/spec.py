@@ -165,6 +165,10 @@ TAKES_TLVS: Final[frozenset[int]] = frozenset(
         C.DATA_SM_RESP,
         C.SUBMIT_MULTI,
         C.ALERT_NOTIFICATION,
+        # SMPP 5.0 lets these responses carry TLVs (additional_status_info_text, ...).
+        C.SUBMIT_SM_RESP,
+        C.SUBMIT_MULTI_RESP,
+        C.DELIVER_SM_RESP,
     }
 )
 
