@@ -68,10 +68,13 @@ class SmppServer:
         self._servers: list[asyncio.Server] = []
         self._protocols: set[_SmppProtocol] = set()
         self._ids = itertools.count(1)
+        self._stopping = False
         self.addresses: list[tuple[str, int, bool]] = []
 
     def new_session(self, protocol: _SmppProtocol, peer: str) -> SmscSession:
         self._protocols.add(protocol)
+        if self._stopping:  # accepted by the loop just as we stopped: do not serve it
+            protocol.close()
         session = SmscSession(
             self.smsc,
             protocol,
@@ -104,12 +107,23 @@ class SmppServer:
         return len(self._protocols)
 
     async def stop(self, timeout: float = 2.0) -> None:
-        """Stop listening, unbind every session politely, then close what is left."""
+        """Stop accepting, unbind every session politely, then close what is left.
+
+        Accepting stops before the listening sockets close: on Python 3.11 a connection
+        accepted in the same loop turn as `Server.close()` fails to attach to the closed
+        server and its socket is leaked open, so we stop reading the listener first, let
+        in-flight accepts finish (new_session refuses them), and only then close it.
+        """
+        self._stopping = True
+        loop = asyncio.get_running_loop()
         for server in self._servers:
-            server.close()
+            for sock in server.sockets:
+                with contextlib.suppress(Exception):  # uvloop has no per-fd reader to drop
+                    loop.remove_reader(sock.fileno())
+        await self._turns(10)
         sessions = [p.session for p in list(self._protocols) if p.session is not None]
         if sessions:
-            done = asyncio.get_running_loop().create_future()
+            done = loop.create_future()
             remaining = len(sessions)
 
             def one_done() -> None:
@@ -122,8 +136,21 @@ class SmppServer:
                 session.unbind(one_done, timeout=timeout)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(done), timeout + 0.5)
-            for session in sessions:
-                session.close("server stopped")
+        for server in self._servers:
+            server.close()
+        for protocol in list(self._protocols):
+            if protocol.session is not None:
+                protocol.session.close("server stopped")
+            else:
+                protocol.close()
+        # A transport closes its socket in a callback: let those run before we return.
+        await self._turns(10, until_empty=True)
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()
+
+    async def _turns(self, count: int, *, until_empty: bool = False) -> None:
+        for _ in range(count):
+            if until_empty and not self._protocols:
+                return
+            await asyncio.sleep(0)

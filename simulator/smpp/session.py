@@ -84,6 +84,8 @@ class SessionCore(Protocol):
 
     def on_submit(self, session: SmscSession, pdu: Pdu) -> tuple[int, str]: ...
 
+    def on_response_sent(self, session: SmscSession, message_id: str) -> None: ...
+
     def on_submit_multi(self, session: SmscSession, pdu: Pdu) -> Pdu: ...
 
     def on_query(self, session: SmscSession, pdu: Pdu) -> Pdu: ...
@@ -314,18 +316,33 @@ class SmscSession:
             self.write(encode_header_only(response_id, pdu.sequence_number, status))
         else:
             data = encode_message_id_resp(response_id, pdu.sequence_number, message_id.encode())
-            self.respond(data, self.response_delay)
+            if self.response_delay > 0:
+                # The message's timeline starts only once its id is out: a receipt must never
+                # overtake the submit_sm_resp that gave the id.
+                self.respond(
+                    data, self.response_delay, lambda: self.core.on_response_sent(self, message_id)
+                )
+            else:
+                self.write(data)
 
-    def respond(self, data: bytes, delay: float = 0.0) -> None:
+    def respond(
+        self, data: bytes, delay: float = 0.0, then: Callable[[], None] | None = None
+    ) -> None:
         """Write a response now, or after `delay` seconds (a slow SMSC) counting the window."""
         if delay <= 0:
             self.write(data)
+            if then is not None:
+                then()
             return
         self.pending_responses += 1
 
         def later() -> None:
             self.pending_responses -= 1
+            if self.state is BindState.CLOSED:
+                return
             self.write(data)
+            if then is not None:
+                then()
 
         self.net_clock.call_later(delay, later)
 

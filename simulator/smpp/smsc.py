@@ -95,6 +95,7 @@ class Smsc:
         self.sessions: dict[str, SmscSession] = {}
         self._states: dict[str, AccountState] = {}
         self._timers: dict[str, list[TimerHandle]] = {}
+        self._deferred: dict[str, Callable[[], None]] = {}
         self._mo_reference = 0
         self.counters: dict[str, int] = {
             "submitted": 0,
@@ -224,8 +225,14 @@ class Smsc:
             )
         except CodecError as error:
             return self._reject(account, pdu, error.status, str(error))
-        status = self._accept(state, record, submission)
+        status = self._accept(state, record, submission, defer=session.response_delay > 0)
         return status, record.message_id
+
+    def on_response_sent(self, session: SmscSession, message_id: str) -> None:
+        """A delayed submit response went out: now the message's timeline may start."""
+        start = self._deferred.pop(message_id, None)
+        if start is not None:
+            start()
 
     def on_submit_multi(self, session: SmscSession, pdu: Pdu) -> Pdu:
         account = session.account
@@ -347,6 +354,7 @@ class Smsc:
         record: MessageRecord,
         submission: Submission,
         key: str | None = None,
+        defer: bool = False,
     ) -> int:
         plan = self.planner.plan(submission)
         if plan.reject_status is not None:
@@ -365,12 +373,20 @@ class Smsc:
         offset = 0.0
         if record.history and record.history[-1][1] == "SCHEDULED":
             offset = float(record.history[-1][2])
-        timers = [
-            self.clock.call_later(offset + step.delay, self._step_callback(key, record, step))
-            for step in plan.steps
-        ]
-        if timers:
-            self._timers[key] = timers
+        steps = plan.steps
+
+        def start() -> None:
+            timers = [
+                self.clock.call_later(offset + step.delay, self._step_callback(key, record, step))
+                for step in steps
+            ]
+            if timers:
+                self._timers[key] = timers
+
+        if defer:
+            self._deferred[key] = start
+        else:
+            start()
         self.counters["submitted"] += 1
         if self.events.active:
             self._publish(
