@@ -155,6 +155,13 @@ class Catalog(_Strict):
     callback: CallbackFormat
     initial_status: str = Field(description="key of the status an accepted message starts in")
     delivered_status: str = Field(description="key of the plain successful final status")
+    number_block: int | None = Field(
+        default=None,
+        ge=1,
+        le=99,
+        description="two-digit block of this provider's test numbers (999 BB V NNNN); "
+        "unique across catalogs; null gives the provider no test numbers",
+    )
     uses_network_error_code: bool = Field(
         description="receipts carry the network_error_code TLV for failures"
     )

@@ -8,13 +8,20 @@ transports render in their own formats.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+TextDecoder = Callable[[bytes, int], "str | None"]
 
 
 @dataclass(slots=True)
 class Submission:
-    """One message part as the engine sees it, whatever transport carried it."""
+    """One message part as the engine sees it, whatever transport carried it.
+
+    The text is decoded only when a rule or directive needs it (`get_text`), through the
+    decoder the transport supplies, so the engine never learns about SMPP data codings.
+    """
 
     account: str
     source: str
@@ -27,6 +34,13 @@ class Submission:
     transport: str = "smpp"
     provider: str | None = None
     text: str | None = None
+    decoder: TextDecoder | None = None
+
+    def get_text(self) -> str | None:
+        if self.text is None and self.decoder is not None:
+            self.text = self.decoder(self.body, self.data_coding)
+            self.decoder = None
+        return self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +53,7 @@ class Step:
     final: bool = True
     network_error_code: int | None = None
     catalog_key: str | None = None
+    provider: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +62,10 @@ class Plan:
 
     steps: tuple[Step, ...] = ()
     reject_status: int | None = None
+    reject_http: str | None = None
     reason: str = ""
+    rule: str | None = None
+    lost: bool = False  # the timeline runs, but no receipt or callback is sent for it
     notes: tuple[str, ...] = field(default=())
 
     @property

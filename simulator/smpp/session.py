@@ -66,6 +66,8 @@ _BIND_TYPES = {
     C.BIND_RECEIVER: (BindState.BOUND_RX, "receiver"),
     C.BIND_TRANSCEIVER: (BindState.BOUND_TRX, "transceiver"),
 }
+#: Requests that count against the account's window (binds and keepalives do not).
+_WINDOWED = frozenset({C.SUBMIT_SM, C.DATA_SM, C.SUBMIT_MULTI})
 _MESSAGE_ID_RESPONSES = {C.SUBMIT_SM: C.SUBMIT_SM_RESP, C.DATA_SM: C.DATA_SM_RESP}
 
 
@@ -85,6 +87,11 @@ class SessionCore(Protocol):
     def on_submit(self, session: SmscSession, pdu: Pdu) -> tuple[int, str]: ...
 
     def on_response_sent(self, session: SmscSession, message_id: str) -> None: ...
+
+    @property
+    def faults_active(self) -> bool: ...
+
+    def pdu_fault(self, session: SmscSession, pdu: Pdu) -> tuple[str, int, float] | None: ...
 
     def on_submit_multi(self, session: SmscSession, pdu: Pdu) -> Pdu: ...
 
@@ -159,7 +166,10 @@ class SmscSession:
         self.account: object | None = None
         self.decoder = FrameDecoder(self.settings.max_command_length)
         self.pending_responses = 0
+        self.batch_requests = 0  # requests in the read being handled: all outstanding at once
         self.response_delay = 0.0
+        self.fault_delay = 0.0
+        self.bind_type: str | None = None
         self.counters: dict[str, int] = {"in": 0, "out": 0, "errors": 0}
         self._batch: bytearray | None = None
         self._next_sequence = 0
@@ -181,6 +191,11 @@ class SmscSession:
     @property
     def outstanding(self) -> int:
         return len(self._outstanding)
+
+    @property
+    def inflight(self) -> int:
+        """Requests the client has outstanding right now, the one being handled included."""
+        return self.pending_responses + self.batch_requests
 
     # -- output --------------------------------------------------------------------------
     def write(self, data: bytes) -> None:
@@ -224,6 +239,7 @@ class SmscSession:
     def data_received(self, data: bytes) -> None:
         self._last_activity = self.net_clock.now()
         self._batch = bytearray()
+        self.batch_requests = 0
         try:
             for item in self.decoder.feed(data):
                 if isinstance(item, CodecError):
@@ -266,7 +282,30 @@ class SmscSession:
         if handler is None:  # pragma: no cover - ALLOWED only lists handled commands
             self.write(encode_header_only(C.GENERIC_NACK, pdu.sequence_number, S.ESME_RINVCMDID))
             return
+        if command_id in _WINDOWED:
+            self.batch_requests += 1
+        if self.core.faults_active and self._fault_applied(pdu):
+            return
         handler(self, pdu)
+        self.fault_delay = 0.0
+
+    def _fault_applied(self, pdu: Pdu) -> bool:
+        """Let the scenario's faults act on a request; True when it must not be handled."""
+        fault = self.core.pdu_fault(self, pdu)
+        if fault is None:
+            return False
+        action, status, delay = fault
+        if action == "disconnect":
+            self.close("fault: disconnect")
+        elif action == "generic_nack":
+            self.write(encode_header_only(C.GENERIC_NACK, pdu.sequence_number, status))
+        elif action == "reject":
+            response_id = _RESPONSE_OF.get(pdu.command_id, C.GENERIC_NACK)
+            self.write(encode_header_only(response_id, pdu.sequence_number, status))
+        elif action == "delay":
+            self.fault_delay = delay
+            return False
+        return True  # "no_response" and the above: the request is not processed
 
     def _refuse_in_state(self, pdu: Pdu) -> None:
         command_id = pdu.command_id
@@ -301,6 +340,7 @@ class SmscSession:
         response = Pdu(pdu.command_id | 0x80000000, pdu.sequence_number, status)
         if status == S.ESME_ROK:
             self.state = new_state
+            self.bind_type = bind_type
             self.system_id = system_id
             self.interface_version = pdu.int_param("interface_version")
             response.params["system_id"] = self.settings.system_id
@@ -316,12 +356,11 @@ class SmscSession:
             self.write(encode_header_only(response_id, pdu.sequence_number, status))
         else:
             data = encode_message_id_resp(response_id, pdu.sequence_number, message_id.encode())
-            if self.response_delay > 0:
+            delay = self.response_delay + self.fault_delay
+            if delay > 0:
                 # The message's timeline starts only once its id is out: a receipt must never
                 # overtake the submit_sm_resp that gave the id.
-                self.respond(
-                    data, self.response_delay, lambda: self.core.on_response_sent(self, message_id)
-                )
+                self.respond(data, delay, lambda: self.core.on_response_sent(self, message_id))
             else:
                 self.write(data)
 
@@ -335,6 +374,7 @@ class SmscSession:
                 then()
             return
         self.pending_responses += 1
+        self.batch_requests = max(0, self.batch_requests - 1)  # now a pending response instead
 
         def later() -> None:
             self.pending_responses -= 1
@@ -361,7 +401,7 @@ class SmscSession:
         self.write(encode_header_only(C.REPLACE_SM_RESP, pdu.sequence_number, status))
 
     def _handle_enquire_link(self, pdu: Pdu) -> None:
-        self.write(encode_header_only(C.ENQUIRE_LINK_RESP, pdu.sequence_number))
+        self.respond(encode_header_only(C.ENQUIRE_LINK_RESP, pdu.sequence_number), self.fault_delay)
 
     def _handle_unbind(self, pdu: Pdu) -> None:
         self.write(encode_header_only(C.UNBIND_RESP, pdu.sequence_number))

@@ -16,11 +16,10 @@ from typing import cast
 from simulator.core.clock import Clock, TimerHandle
 from simulator.core.events import Event, EventBus
 from simulator.core.ids import MessageIdGenerator
+from simulator.engine.faults import FaultDecider, ReceiptFaults
 from simulator.engine.plan import Planner, Step, Submission
 from simulator.smpp.accounts import Account, AccountRegistry
 from simulator.smpp.codec.constants import (
-    ESM_CLASS_INTERMEDIATE,
-    ESM_CLASS_RECEIPT,
     ESM_CLASS_UDHI,
     REGISTERED_DELIVERY_FAILURE,
     REGISTERED_DELIVERY_FINAL,
@@ -35,19 +34,17 @@ from simulator.smpp.codec.constants import (
 from simulator.smpp.codec.constants import CommandStatus as S
 from simulator.smpp.codec.errors import CodecError
 from simulator.smpp.codec.pdu import DestAddress, Pdu, UnsuccessSme, response_for
-from simulator.smpp.codec.receipt import ReceiptText
 from simulator.smpp.codec.smpp_time import parse_smpp_time
 from simulator.smpp.codec.text import (
     UdhError,
     choose_coding,
-    decode_text,
     encode_text,
-    is_text_coding,
     parse_udh,
     split_payload,
 )
 from simulator.smpp.delivery import Delivery, DeliveryQueue
 from simulator.smpp.ratelimit import TokenBucket
+from simulator.smpp.receipts import ReceiptSender
 from simulator.smpp.session import SmscSession
 from simulator.store.messages import MessageRecord, MessageStore
 
@@ -84,6 +81,7 @@ class Smsc:
         events: EventBus | None = None,
         seed: int | None = None,
         store: MessageStore | None = None,
+        faults: FaultDecider | None = None,
     ) -> None:
         self.accounts = accounts
         self.planner = planner
@@ -97,6 +95,9 @@ class Smsc:
         self._timers: dict[str, list[TimerHandle]] = {}
         self._deferred: dict[str, Callable[[], None]] = {}
         self._mo_reference = 0
+        self.faults = faults
+        self._fault_buckets: dict[int, TokenBucket] = {}
+        self.receipts = ReceiptSender(clock, faults, self._receipt_fault, seed)
         self.counters: dict[str, int] = {
             "submitted": 0,
             "rejected": 0,
@@ -105,6 +106,7 @@ class Smsc:
             "deliveries_failed": 0,
             "mo_queued": 0,
             "mo_delivered": 0,
+            "faults_applied": 0,
         }
 
     # -- accounts ------------------------------------------------------------------------
@@ -166,6 +168,18 @@ class Smsc:
                 "bind refused: %s as %s from %s (0x%X)", system_id, bind_type, session.peer, verdict
             )
             return verdict
+        if self.faults is not None and self.faults.active:
+            refused = self.faults.on_bind(system_id, bind_type)
+            if refused is not None:
+                self.counters["faults_applied"] += 1
+                self._publish(
+                    "fault",
+                    system_id,
+                    fault="reject_bind",
+                    status=refused,
+                    session=session.session_id,
+                )
+                return refused
         state = self.account_state(verdict)
         if len(state.sessions) >= verdict.max_binds:
             log.debug("bind refused: %s already has %d binds", system_id, len(state.sessions))
@@ -213,8 +227,12 @@ class Smsc:
         state = self._states[account.system_id]
         if state.bucket is not None and not state.bucket.take():
             return self._reject(account, pdu, S.ESME_RTHROTTLED, "over the account's submit rate")
-        if session.pending_responses >= account.window:
+        if session.inflight > account.window:
             return self._reject(account, pdu, S.ESME_RMSGQFUL, "over the account's window")
+        if self.faults is not None and self.faults.active:
+            refusal = self._submit_faults(session, account)
+            if refusal:
+                return self._reject(account, pdu, refusal, "fault")
         try:
             record, submission = self._record_from(
                 state,
@@ -225,8 +243,46 @@ class Smsc:
             )
         except CodecError as error:
             return self._reject(account, pdu, error.status, str(error))
-        status = self._accept(state, record, submission, defer=session.response_delay > 0)
+        defer = session.response_delay + session.fault_delay > 0
+        status = self._accept(state, record, submission, defer=defer)
         return status, record.message_id
+
+    @property
+    def faults_active(self) -> bool:
+        return self.faults is not None and self.faults.active
+
+    def pdu_fault(self, session: SmscSession, pdu: Pdu) -> tuple[str, int, float] | None:
+        assert self.faults is not None
+        account = session.account.system_id if isinstance(session.account, Account) else None
+        found = self.faults.on_pdu(account, session.bind_type, pdu.name, session.counters["in"])
+        if found is None:
+            return None
+        self.counters["faults_applied"] += 1
+        self._publish(
+            "fault",
+            account,
+            fault=found.fault.kind,
+            name=found.fault.name,
+            command=pdu.name,
+            session=session.session_id,
+        )
+        return found.action, found.status, found.delay
+
+    def _submit_faults(self, session: SmscSession, account: Account) -> int:
+        """Throttling and window faults; the status refusing the submit, or 0."""
+        assert self.faults is not None
+        throttle = self.faults.submit_rate(account.system_id, session.bind_type)
+        if throttle is not None:
+            fault, rate = throttle
+            bucket = self._fault_buckets.get(id(fault))
+            if bucket is None or bucket.rate != rate:
+                bucket = self._fault_buckets[id(fault)] = TokenBucket(rate, self.net_clock)
+            if not bucket.take():
+                return S.ESME_RTHROTTLED
+        window = self.faults.window(account.system_id, session.bind_type)
+        if window is not None and session.inflight > window:
+            return S.ESME_RMSGQFUL
+        return 0
 
     def on_response_sent(self, session: SmscSession, message_id: str) -> None:
         """A delayed submit response went out: now the message's timeline may start."""
@@ -369,6 +425,8 @@ class Smsc:
             )
             return plan.reject_status
         key = key or record.message_id
+        record.rule = plan.rule
+        record.lost = plan.lost
         self.store.add(record, key=key)
         offset = 0.0
         if record.history and record.history[-1][1] == "SCHEDULED":
@@ -428,7 +486,7 @@ class Smsc:
             record.done_at = self.clock.time()
             self._timers.pop(key, None)
             self.store.mark_finished(record, key)
-        if self._wants_receipt(record.registered_delivery, step):
+        if not record.lost and self._wants_receipt(record.registered_delivery, step):
             self.queue_receipt(record, step)
 
     @staticmethod
@@ -446,62 +504,21 @@ class Smsc:
 
     def queue_receipt(self, record: MessageRecord, step: Step) -> None:
         state = self._state_for(record.account)
-        pdu = self.build_receipt(record, step, state.account)
-        self.counters["receipts_queued"] += 1
-        state.queue.put(
-            Delivery(
-                pdu,
-                "receipt",
-                record.message_id,
-                record.expires_at,
-                meta={"stat": step.stat, "err": step.err},
-            )
-        )
+        queued = self.receipts.send(record, step, state.account, state.queue.put, state.ids.next_id)
+        self.counters["receipts_queued"] += queued
 
-    def build_receipt(self, record: MessageRecord, step: Step, account: Account) -> Pdu:
-        now = self.clock.time()
-        text = ""
-        if is_text_coding(record.data_coding):
-            try:
-                body = record.body
-                if record.esm_class & ESM_CLASS_UDHI:
-                    _, body = parse_udh(body)
-                text = decode_text(body[:80], record.data_coding)
-            except CodecError:
-                text = ""  # a cut UCS-2 pair or odd bytes: the receipt still goes out
-        receipt = ReceiptText(
-            id=record.message_id,
-            sub=1,
-            dlvrd=1 if step.stat == "DELIVRD" else 0,
-            submit_date=datetime.fromtimestamp(record.submitted_at, UTC),
-            done_date=datetime.fromtimestamp(now, UTC),
-            stat=step.stat,
-            err=step.err,
-            text=text[:20].encode("ascii", "replace").decode("ascii"),
-        )
-        pdu = Pdu(
-            CommandId.DELIVER_SM,
-            params={
-                "service_type": "",
-                "source_addr_ton": record.dest_ton,
-                "source_addr_npi": record.dest_npi,
-                "source_addr": record.destination_addr,
-                "dest_addr_ton": record.source_ton,
-                "dest_addr_npi": record.source_npi,
-                "destination_addr": record.source_addr,
-                "esm_class": ESM_CLASS_RECEIPT if step.final else ESM_CLASS_INTERMEDIATE,
-                "data_coding": 0,
-                "short_message": receipt.render(text_label=account.receipt_text_label).encode(
-                    "ascii"
-                ),
-            },
-        )
-        pdu.set_tlv(Tag.RECEIPTED_MESSAGE_ID, record.message_id)
-        pdu.set_tlv(Tag.MESSAGE_STATE, STATE_BY_STAT.get(step.stat, MessageState.UNKNOWN))
-        if step.network_error_code is not None:
-            code = step.network_error_code
-            pdu.set_tlv(Tag.NETWORK_ERROR_CODE, bytes((3, code >> 8 & 0xFF, code & 0xFF)))
-        return pdu
+    def _receipt_fault(self, where: str, effects: ReceiptFaults, record: MessageRecord) -> None:
+        self.counters["faults_applied"] += len(effects.applied)
+        if self.events.active:
+            for fault in effects.applied:
+                self._publish(
+                    "fault",
+                    record.account,
+                    fault=fault.kind,
+                    name=fault.name,
+                    message_id=record.message_id,
+                    where=where,
+                )
 
     def _delivery_outcome(self, delivery: Delivery, outcome: str, status: int | None) -> None:
         if outcome == "delivered":

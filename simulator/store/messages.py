@@ -39,6 +39,8 @@ class MessageRecord:
     part_count: int = 1
     concat_ref: int | None = None
     transport: str = "smpp"
+    rule: str | None = None  # the scenario rule that decided its fate
+    lost: bool = False  # its receipts are lost on purpose (scenario)
     history: list[tuple[float, str, str]] = field(default_factory=list)
 
 
