@@ -7,18 +7,42 @@ process (the tests do). The CLI, the pytest plugin and scripts all start dlrsim 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import ssl
 from dataclasses import dataclass
+from pathlib import Path
 
+from simulator.catalog.registry import CatalogRegistry, load_registry
 from simulator.config import Settings
 from simulator.core.clock import Clock, RealClock
-from simulator.core.errors import ConfigError
-from simulator.core.events import EventBus
+from simulator.core.errors import ConfigError, SimulatorError
+from simulator.core.events import Event, EventBus
+from simulator.engine.faults import FaultDecider
 from simulator.engine.plan import FixedDeliveryPlanner, Planner
+from simulator.engine.runtime import ScenarioRuntime
+from simulator.scenario.loader import load_scenario
+from simulator.scenario.model import Scenario
 from simulator.smpp.accounts import AccountRegistry
+from simulator.smpp.codec.constants import CommandId, CommandStatus
 from simulator.smpp.server import SmppServer
 from simulator.smpp.session import SessionSettings
 from simulator.smpp.smsc import Smsc
+
+log = logging.getLogger("dlrsim")
+
+#: SMPP names scenarios may use, handed to the SMPP-agnostic scenario layer.
+SMPP_STATUSES: dict[str, int] = {member.name: int(member) for member in CommandStatus}
+SMPP_COMMANDS: frozenset[str] = frozenset(
+    member.name.lower() for member in CommandId if not member.name.endswith("_RESP")
+)
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime_ns / 1e9
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -49,6 +73,10 @@ class Simulator:
         self.smsc: Smsc | None = None
         self.smpp: SmppServer | None = None
         self.listeners: list[Listener] = []
+        self.registry: CatalogRegistry | None = None
+        self.scenario: ScenarioRuntime | None = None
+        self.scenario_path: Path | None = None
+        self._watch_task: asyncio.Task[None] | None = None
 
     @property
     def clock(self) -> Clock:
@@ -62,13 +90,39 @@ class Simulator:
         net_clock = RealClock(loop)
         if self._clock is None:
             self._clock = RealClock(loop, settings.time_scale)
-        # An ENROUTE step later than the final one makes no sense: it then comes with it.
-        enroute = min(settings.enroute_after, settings.delivered_after)
-        planner = self._planner or FixedDeliveryPlanner(enroute, settings.delivered_after)
-        accounts = AccountRegistry(settings.accounts, accept_any=settings.accepts_any)
+        accounts = list(settings.accounts)
+        planner: Planner
+        faults: FaultDecider | None = None
+        if self._planner is not None:
+            planner = self._planner
+        elif settings.scenario is not None:
+            self.registry = load_registry()
+            self.scenario_path = settings.scenario
+            scenario = self.load_scenario_file(settings.scenario)
+            self.scenario = ScenarioRuntime(
+                self.registry, SMPP_STATUSES, scenario, seed=settings.seed
+            )
+            planner, faults = self.scenario, self.scenario.faults
+            accounts.extend(scenario.accounts)
+        else:
+            # No scenario: the plain timeline. An ENROUTE step later than the final one
+            # makes no sense, so it then comes with it.
+            enroute = min(settings.enroute_after, settings.delivered_after)
+            planner = FixedDeliveryPlanner(enroute, settings.delivered_after)
+        accept_any = settings.accept_any if settings.accept_any is not None else not accounts
+        registry = AccountRegistry(accounts, accept_any=accept_any)
         self.smsc = Smsc(
-            accounts, planner, self._clock, net_clock, events=self.events, seed=settings.seed
+            registry,
+            planner,
+            self._clock,
+            net_clock,
+            events=self.events,
+            seed=settings.seed,
+            faults=faults,
         )
+        if self.scenario is not None:
+            smsc = self.smsc
+            self.scenario.listeners.append(lambda runtime: smsc.set_faults(runtime.faults))
         session_settings = SessionSettings(
             system_id=settings.system_id,
             enquire_link_interval=settings.enquire_link_interval,
@@ -97,6 +151,56 @@ class Simulator:
             raise ConfigError(f"cannot load TLS certificate/key: {error}") from error
         return context
 
+        if settings.watch and self.scenario_path is not None:
+            self._watch_task = asyncio.create_task(self._watch(self.scenario_path))
+
+    def load_scenario_file(self, path: Path) -> Scenario:
+        registry = self.registry or load_registry()
+        return load_scenario(
+            path, registry, known_smpp_statuses=SMPP_STATUSES, known_commands=SMPP_COMMANDS
+        )
+
+    def replace_scenario(self, scenario: Scenario) -> None:
+        """Switch the running simulator to another scenario; binds and queues carry on."""
+        if self.scenario is None or self.smsc is None:
+            raise ConfigError("this simulator was started without a scenario")
+        self.scenario.activate(scenario)
+        for account in scenario.accounts:
+            self.smsc.accounts.add(account)
+        self.events.publish(
+            Event(
+                "scenario",
+                self.clock.time(),
+                None,
+                {"name": scenario.name, "rules": len(scenario.rules)},
+            )
+        )
+
+    async def _watch(self, path: Path, interval: float = 1.0) -> None:
+        """Reload the scenario file when it changes; an invalid edit keeps the old one."""
+        last = _mtime(path)
+        while True:
+            await asyncio.sleep(interval)
+            current = _mtime(path)
+            if current == last:
+                continue
+            last = current
+            try:
+                scenario = self.load_scenario_file(path)
+                self.replace_scenario(scenario)
+            except SimulatorError as error:
+                log.error("scenario %s not reloaded; keeping the previous one:\n%s", path, error)
+                self.events.publish(
+                    Event(
+                        "scenario",
+                        self.clock.time(),
+                        None,
+                        {"reload": "refused", "error": str(error)},
+                    )
+                )
+            else:
+                log.warning("scenario %s reloaded (%s)", path, scenario.name)
+
     @property
     def smpp_address(self) -> tuple[str, int]:
         for listener in self.listeners:
@@ -105,6 +209,11 @@ class Simulator:
         raise RuntimeError("the SMPP listener is not running")
 
     async def stop(self, timeout: float = 2.0) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task
+            self._watch_task = None
         if self.smpp is not None:
             await self.smpp.stop(timeout)
         self.listeners.clear()

@@ -51,6 +51,19 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", metavar="FILE", help="YAML file with accounts and settings [DLRSIM_CONFIG]"
     )
+    parser.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="scenario file (default: the embedded scenarios/default.yaml; 'none' for the "
+        "plain ENROUTE/DELIVRD timeline) [DLRSIM_SCENARIO]",
+    )
+    parser.add_argument(
+        "--watch",
+        action="store_const",
+        const=True,
+        help="reload the scenario file when it changes; an invalid edit keeps the old one "
+        "[DLRSIM_WATCH]",
+    )
     parser.add_argument("--seed", type=int, help="seed for ids and random choices [DLRSIM_SEED]")
     parser.add_argument(
         "--time-scale",
@@ -99,12 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     from simulator.cli_tools import register_tools
 
     register_tools(sub)
-    try:
-        from simulator.cli_catalog import register as register_catalog
-    except ImportError:  # pragma: no cover - catalog commands ship with the catalogs
-        pass
-    else:
-        register_catalog(sub)
+    from simulator.cli_catalog import register as register_catalog
+    from simulator.cli_scenario import register as register_scenario
+
+    register_catalog(sub)
+    register_scenario(sub)
     return parser
 
 
@@ -122,6 +134,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from simulator.app import Simulator
     from simulator.config import build_settings
     from simulator.eventlog import EventLogger
+    from simulator.scenario.files import default_scenario_path
 
     flags = {
         "smpp": args.smpp,
@@ -135,9 +148,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "delivered_after": args.delivered_after,
         "accept_any": args.accept_any,
         "quiet": args.quiet,
+        "scenario": args.scenario,
+        "watch": args.watch,
         "log_format": args.log_format,
     }
     settings = build_settings(flags)
+    if settings.scenario is None:
+        settings = settings.model_copy(update={"scenario": default_scenario_path()})
+    elif str(settings.scenario) == "none":
+        settings = settings.model_copy(update={"scenario": None})
     _configure_logging(settings.quiet, settings.log_format)
 
     async def run() -> None:
@@ -173,17 +192,30 @@ def banner(simulator: Any) -> str:
     lines = [f"dlrsim {__version__} ready"]
     for listener in simulator.listeners:
         lines.append(f"  {listener.name:<9} {listener.host}:{listener.port}   ({listener.url})")
+    runtime = getattr(simulator, "scenario", None)
+    if runtime is not None:
+        scenario = runtime.scenario
+        watching = " (watching for changes)" if settings.watch else ""
+        lines.append(f"  scenario  {scenario.name} from {settings.scenario}{watching}")
+        if scenario.provider:
+            lines.append(
+                f"  provider  {scenario.provider} (test numbers: dlrsim catalog numbers "
+                f"{scenario.provider})"
+            )
     if settings.accepts_any:
         lines.append("  accounts  any system_id and password are accepted (embedded default)")
     for account in settings.accounts:
         password = "any password" if account.password is None else f"password {account.password!r}"
         binds = ", ".join(account.bind_types)
         lines.append(f"  account   {account.system_id!r} with {password}, binds: {binds}")
-    enroute = min(settings.enroute_after, settings.delivered_after)
-    lines.append(
-        f"  receipts  ENROUTE after {enroute:g} s, DELIVRD after {settings.delivered_after:g} s"
-        f" (simulated; time scale {settings.time_scale:g})"
-    )
+    if runtime is None:
+        enroute = min(settings.enroute_after, settings.delivered_after)
+        lines.append(
+            f"  receipts  ENROUTE after {enroute:g} s, DELIVRD after {settings.delivered_after:g} s"
+            f" (simulated; time scale {settings.time_scale:g})"
+        )
+    elif settings.time_scale != 1:
+        lines.append(f"  time      {settings.time_scale:g} simulated seconds per real second")
     if settings.seed is not None:
         lines.append(f"  seed      {settings.seed}")
     lines.append("  Ctrl-C stops (sessions are unbound cleanly)")
@@ -193,10 +225,8 @@ def banner(simulator: Any) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if (
-        not arguments
-        or (arguments[0].startswith("-")
-        and arguments[0] not in ("-h", "--help", "--version"))
+    if not arguments or (
+        arguments[0].startswith("-") and arguments[0] not in ("-h", "--help", "--version")
     ):
         arguments = ["serve", *arguments]
     args = parser.parse_args(arguments)

@@ -117,6 +117,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.add_argument("--format", choices=("json", "csv"), default="json", dest="fmt")
     export.set_defaults(handler=run_export)
 
+    numbers = commands.add_parser(
+        "numbers",
+        help="one test number per SMS outcome: submitting to it produces that outcome",
+        description="Print one destination number per SMS entry of the provider's catalog, "
+        "tab-separated: number, kind, code, name, stat, err. Numbers are 999 BB V NNNN: 999 is "
+        "a spare E.164 country code (no real subscriber), BB the provider's block, V the "
+        "variant (0: the outcome arrives as receipts; 1, with --submit-reject: a rejected "
+        "outcome is refused at submit time), NNNN the entry's position in its catalog.",
+        epilog="examples:\n  dlrsim catalog numbers infobip\n"
+        "  dlrsim catalog numbers sinch --submit-reject",
+        formatter_class=formatter,
+    )
+    numbers.add_argument("provider", metavar="PROVIDER", help="provider id, e.g. infobip")
+    numbers.add_argument(
+        "--submit-reject",
+        action="store_true",
+        help="the submit-time variant of the rejected outcomes",
+    )
+    numbers.set_defaults(handler=run_numbers)
+
 
 # --- handlers ----------------------------------------------------------------------------------
 
@@ -224,6 +244,29 @@ def _export(args: argparse.Namespace) -> None:
 run_list = _guarded(_list)
 run_show = _guarded(_show)
 run_export = _guarded(_export)
+
+
+def _numbers(args: argparse.Namespace) -> None:
+    from simulator.engine.numbers import OutcomeNumbers
+
+    registry = _registry(args)
+    catalog = registry.get(args.provider)
+    numbers = OutcomeNumbers(registry)
+    listed = numbers.reject_numbers(catalog) if args.submit_reject else numbers.numbers(catalog)
+    for item in listed:
+        entry = item.entry
+        fields = (
+            item.number,
+            entry.kind,
+            entry.code or "-",
+            entry.name,
+            entry.smpp.stat,
+            entry.smpp.err,
+        )
+        print("\t".join(fields))
+
+
+run_numbers = _guarded(_numbers)
 
 
 # --- formatting --------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from simulator.core.accounts import Account
 from simulator.core.errors import ConfigError
-from simulator.smpp.accounts import Account
 
 DEFAULT_SMPP_PORT = 2775
 
@@ -34,6 +34,10 @@ class Settings(BaseModel):
         default=None, description="accept any credentials; default: only when no accounts"
     )
     seed: int | None = None
+    scenario: Path | None = Field(
+        default=None, description="scenario file; none gives the plain ENROUTE/DELIVRD timeline"
+    )
+    watch: bool = Field(default=False, description="reload the scenario file when it changes")
     time_scale: float = Field(default=1.0, gt=0)
     enroute_after: float = Field(default=0.5, ge=0)
     delivered_after: float = Field(default=2.0, ge=0)
@@ -62,6 +66,8 @@ ENV_KEYS: dict[str, str] = {
     "QUIET": "quiet",
     "LOG_FORMAT": "log_format",
     "ACCEPT_ANY": "accept_any",
+    "SCENARIO": "scenario",
+    "WATCH": "watch",
     "ENROUTE_AFTER": "enroute_after",
     "DELIVERED_AFTER": "delivered_after",
 }
@@ -141,7 +147,7 @@ def _apply(merged: dict[str, Any], key: str, value: Any) -> None:
         host, port = parse_address(str(value))
         merged[f"{key}_host"] = host
         merged[f"{key}_port"] = port
-    elif key in ("quiet", "accept_any"):
+    elif key in ("quiet", "accept_any", "watch"):
         merged[key] = value if isinstance(value, bool) else _truthy(str(value))
     elif key == "seed":
         try:

@@ -13,10 +13,10 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from simulator.core.accounts import Account
 from simulator.core.clock import Clock
 from simulator.engine.faults import FaultDecider, ReceiptFaults
 from simulator.engine.plan import Step
-from simulator.smpp.accounts import Account
 from simulator.smpp.codec.constants import (
     ESM_CLASS_INTERMEDIATE,
     ESM_CLASS_RECEIPT,

@@ -10,39 +10,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import cast
 
+from simulator.core.accounts import Account
 from simulator.core.clock import Clock, TimerHandle
 from simulator.core.events import Event, EventBus
 from simulator.core.ids import MessageIdGenerator
 from simulator.engine.faults import FaultDecider, ReceiptFaults
-from simulator.engine.plan import Planner, Step, Submission
-from simulator.smpp.accounts import Account, AccountRegistry
+from simulator.engine.plan import Plan, Planner, Step, Submission
+from simulator.smpp.accounts import AccountRegistry
 from simulator.smpp.codec.constants import (
-    ESM_CLASS_UDHI,
     REGISTERED_DELIVERY_FAILURE,
     REGISTERED_DELIVERY_FINAL,
     REGISTERED_DELIVERY_INTERMEDIATE,
     REGISTERED_DELIVERY_MASK,
     REGISTERED_DELIVERY_SUCCESS,
     STATE_BY_STAT,
-    CommandId,
     MessageState,
-    Tag,
 )
 from simulator.smpp.codec.constants import CommandStatus as S
 from simulator.smpp.codec.errors import CodecError
 from simulator.smpp.codec.pdu import DestAddress, Pdu, UnsuccessSme, response_for
-from simulator.smpp.codec.smpp_time import parse_smpp_time
-from simulator.smpp.codec.text import (
-    UdhError,
-    choose_coding,
-    encode_text,
-    parse_udh,
-    split_payload,
-)
 from simulator.smpp.delivery import Delivery, DeliveryQueue
+from simulator.smpp.intake import message_from_pdu, mo_pdus
+from simulator.smpp.lookups import cancellable, mark_deleted, query_response, replace_message
 from simulator.smpp.ratelimit import TokenBucket
 from simulator.smpp.receipts import ReceiptSender
 from simulator.smpp.session import SmscSession
@@ -51,6 +42,11 @@ from simulator.store.messages import MessageRecord, MessageStore
 log = logging.getLogger("dlrsim.smpp")
 
 _SUCCESS_STATS = frozenset({"DELIVRD", "ACCEPTD"})
+
+
+def _account_id(session: SmscSession) -> str | None:
+    account = session.account
+    return account.system_id if isinstance(account, Account) else None
 
 
 class AccountState:
@@ -94,6 +90,7 @@ class Smsc:
         self._states: dict[str, AccountState] = {}
         self._timers: dict[str, list[TimerHandle]] = {}
         self._deferred: dict[str, Callable[[], None]] = {}
+        self._concat_plans: dict[tuple[str, str, str, int, int], tuple[Plan, int]] = {}
         self._mo_reference = 0
         self.faults = faults
         self._fault_buckets: dict[int, TokenBucket] = {}
@@ -234,8 +231,10 @@ class Smsc:
             if refusal:
                 return self._reject(account, pdu, refusal, "fault")
         try:
-            record, submission = self._record_from(
-                state,
+            record, submission = message_from_pdu(
+                self.clock,
+                state.account,
+                state.ids.next_id,
                 pdu,
                 pdu.str_param("destination_addr"),
                 pdu.int_param("dest_addr_ton"),
@@ -246,6 +245,12 @@ class Smsc:
         defer = session.response_delay + session.fault_delay > 0
         status = self._accept(state, record, submission, defer=defer)
         return status, record.message_id
+
+    def set_faults(self, faults: FaultDecider | None) -> None:
+        """Switch fault decisions (a new scenario); planned timelines are not touched."""
+        self.faults = faults
+        self.receipts.faults = faults
+        self._fault_buckets.clear()
 
     @property
     def faults_active(self) -> bool:
@@ -305,8 +310,15 @@ class Smsc:
                 unsuccess.append(UnsuccessSme(dest.address, S.ESME_RINVDLNAME))
                 continue
             try:
-                record, submission = self._record_from(
-                    state, pdu, dest.address, dest.ton, dest.npi, message_id=message_id
+                record, submission = message_from_pdu(
+                    self.clock,
+                    state.account,
+                    state.ids.next_id,
+                    pdu,
+                    dest.address,
+                    dest.ton,
+                    dest.npi,
+                    message_id=message_id,
                 )
             except CodecError as error:
                 unsuccess.append(UnsuccessSme(dest.address, error.status, dest.ton, dest.npi))
@@ -322,87 +334,37 @@ class Smsc:
             pdu, status, message_id=message_id if accepted else "", unsuccess_smes=unsuccess
         )
 
-    def _record_from(
-        self,
-        state: AccountState,
-        pdu: Pdu,
-        destination: str,
-        ton: int,
-        npi: int,
-        message_id: str | None = None,
-    ) -> tuple[MessageRecord, Submission]:
-        if not destination:
-            raise CodecError("destination_addr is empty", S.ESME_RINVDSTADR)
-        body = pdu.bytes_param("short_message") if "short_message" in pdu.params else b""
-        payload = pdu.tlv(Tag.MESSAGE_PAYLOAD)
-        if payload is not None:
-            if body:
-                raise CodecError(
-                    "short_message and message_payload are both set", S.ESME_RINVMSGLEN
-                )
-            body = payload
-        data_coding = pdu.int_param("data_coding")
-        esm_class = pdu.int_param("esm_class")
-        part_index, part_count, concat_ref = 1, 1, None
-        if esm_class & ESM_CLASS_UDHI:
-            try:
-                udh, _ = parse_udh(body)
-            except UdhError as error:
-                raise CodecError(str(error), S.ESME_RINVMSGLEN) from error
-            if udh.concat is not None:
-                part_index, part_count, concat_ref = (
-                    udh.concat.seq,
-                    udh.concat.total,
-                    udh.concat.reference,
-                )
-        else:
-            total = pdu.tlv_int(Tag.SAR_TOTAL_SEGMENTS)
-            if total:
-                part_count = total
-                part_index = pdu.tlv_int(Tag.SAR_SEGMENT_SEQNUM) or 1
-                concat_ref = pdu.tlv_int(Tag.SAR_MSG_REF_NUM)
-        now_epoch = self.clock.time()
-        validity = parse_smpp_time(pdu.str_param("validity_period"), now_epoch)
-        schedule = parse_smpp_time(
-            pdu.str_param("schedule_delivery_time"), now_epoch, status=S.ESME_RINVSCHED
+    def _plan(self, record: MessageRecord, submission: Submission) -> Plan:
+        """Plan a message part; all parts of one long message share the first part's plan.
+
+        The fate of a concatenated message is decided once (by the first part that arrives,
+        which in practice is part 1, so text rules and #dlrsim: directives at the start of a
+        long text apply to every part).
+        """
+        if record.part_count <= 1 or record.concat_ref is None:
+            return self.planner.plan(submission)
+        group = (
+            record.account,
+            record.source_addr,
+            record.destination_addr,
+            record.concat_ref,
+            record.part_count,
         )
-        if validity is not None and validity <= 0:
-            raise CodecError("validity_period is already over", S.ESME_RINVEXPIRY)
-        account = state.account
-        record = MessageRecord(
-            message_id=message_id or state.ids.next_id(),
-            account=account.system_id,
-            source_addr=pdu.str_param("source_addr"),
-            destination_addr=destination,
-            source_ton=pdu.int_param("source_addr_ton"),
-            source_npi=pdu.int_param("source_addr_npi"),
-            dest_ton=ton,
-            dest_npi=npi,
-            service_type=pdu.str_param("service_type"),
-            data_coding=data_coding,
-            esm_class=esm_class,
-            body=body,
-            registered_delivery=pdu.int_param("registered_delivery"),
-            submitted_at=now_epoch,
-            expires_at=self.clock.now()
-            + (validity if validity is not None else account.default_validity),
-            part_index=part_index,
-            part_count=part_count,
-            concat_ref=concat_ref,
-        )
-        submission = Submission(
-            account=account.system_id,
-            source=record.source_addr,
-            destination=destination,
-            data_coding=data_coding,
-            body=body,
-            registered_delivery=record.registered_delivery,
-            part_count=part_count,
-            part_index=part_index,
-        )
-        if schedule is not None and schedule > 0:
-            record.history.append((self.clock.now(), "SCHEDULED", f"{schedule:.0f}"))
-        return record, submission
+        plans = self._concat_plans
+        cached = plans.get(group)
+        if cached is not None:
+            plan, seen = cached
+            seen += 1
+            if seen >= record.part_count:
+                del plans[group]
+            else:
+                plans[group] = (plan, seen)
+            return plan
+        plan = self.planner.plan(submission)
+        if len(plans) >= 10_000:
+            plans.pop(next(iter(plans)))
+        plans[group] = (plan, 1)
+        return plan
 
     def _accept(
         self,
@@ -412,7 +374,7 @@ class Smsc:
         key: str | None = None,
         defer: bool = False,
     ) -> int:
-        plan = self.planner.plan(submission)
+        plan = self._plan(record, submission)
         if plan.reject_status is not None:
             self.counters["rejected"] += 1
             self._publish(
@@ -547,90 +509,22 @@ class Smsc:
             )
 
     # -- query, cancel, replace ----------------------------------------------------------
-    def _own_record(self, session: SmscSession, message_id: str) -> MessageRecord | None:
-        record = self.store.get(message_id)
-        account = session.account
-        if (
-            record is None
-            or not isinstance(account, Account)
-            or record.account != account.system_id
-        ):
-            return None
-        return record
-
     def on_query(self, session: SmscSession, pdu: Pdu) -> Pdu:
-        message_id = pdu.str_param("message_id")
-        record = self._own_record(session, message_id)
-        source = pdu.str_param("source_addr")
-        if record is None or (source and source != record.source_addr):
-            return response_for(pdu, S.ESME_RQUERYFAIL)
-        final_date = ""
-        if record.done_at is not None:
-            final_date = (
-                datetime.fromtimestamp(record.done_at, UTC).strftime("%y%m%d%H%M%S") + "000+"
-            )
-        error_code = int(record.err) if record.err.isdigit() and int(record.err) < 256 else 0
-        return response_for(
-            pdu,
-            message_id=message_id,
-            final_date=final_date,
-            message_state=record.state,
-            error_code=error_code,
-        )
+        return query_response(self.store, _account_id(session), pdu)
 
     def on_cancel(self, session: SmscSession, pdu: Pdu) -> int:
-        message_id = pdu.str_param("message_id")
-        if message_id:
-            record = self._own_record(session, message_id)
-            if record is None or record.final:
-                return S.ESME_RCANCELFAIL
-            source = pdu.str_param("source_addr")
-            if source and source != record.source_addr:
-                return S.ESME_RCANCELFAIL
-            self._cancel(message_id, record)
-            return S.ESME_ROK
-        account = session.account
-        source, dest = pdu.str_param("source_addr"), pdu.str_param("destination_addr")
-        service_type = pdu.str_param("service_type")
-        matched = [
-            r
-            for r in self.store
-            if isinstance(account, Account)
-            and r.account == account.system_id
-            and not r.final
-            and r.source_addr == source
-            and r.destination_addr == dest
-            and (not service_type or r.service_type == service_type)
-        ]
-        for record in matched:
-            self._cancel(record.message_id, record)
-        return S.ESME_ROK if matched else S.ESME_RCANCELFAIL
-
-    def _cancel(self, key: str, record: MessageRecord) -> None:
-        for timer in self._timers.pop(key, []):
-            timer.cancel()
-        record.final = True
-        record.state = MessageState.DELETED
-        record.stat = "DELETED"
-        record.done_at = self.clock.time()
-        record.history.append((self.clock.now(), "DELETED", record.err))
-        self.store.mark_finished(record, key)
+        found = cancellable(self.store, _account_id(session), pdu)
+        if not found:
+            return S.ESME_RCANCELFAIL
+        for key, record in found:
+            for timer in self._timers.pop(key, []):
+                timer.cancel()
+            mark_deleted(record, self.clock)
+            self.store.mark_finished(record, key)
+        return S.ESME_ROK
 
     def on_replace(self, session: SmscSession, pdu: Pdu) -> int:
-        record = self._own_record(session, pdu.str_param("message_id"))
-        if record is None or record.final:
-            return S.ESME_RREPLACEFAIL
-        source = pdu.str_param("source_addr")
-        if source and source != record.source_addr:
-            return S.ESME_RREPLACEFAIL
-        record.body = pdu.bytes_param("short_message")
-        if pdu.int_param("registered_delivery"):
-            record.registered_delivery = pdu.int_param("registered_delivery")
-        validity = parse_smpp_time(pdu.str_param("validity_period"), self.clock.time())
-        if validity is not None:
-            record.expires_at = self.clock.now() + validity
-        record.history.append((self.clock.now(), "REPLACED", record.err))
-        return S.ESME_ROK
+        return replace_message(self.store, _account_id(session), pdu, self.clock)
 
     # -- MO ---------------------------------------------------------------------------------
     def send_mo(
@@ -645,32 +539,16 @@ class Smsc:
     ) -> int:
         """Queue a mobile-originated message for the account's receivers; returns the part count."""
         state = self._state_for(system_id)
-        coding = choose_coding(text) if data_coding is None else data_coding
-        encoded = encode_text(text, coding)
         whole = state.account.mo_use_payload if use_payload is None else use_payload
         self._mo_reference = (self._mo_reference + 1) % 256
-        bodies = [encoded] if whole else split_payload(encoded, coding, self._mo_reference)
+        pdus = mo_pdus(
+            text, source, destination, self._mo_reference, data_coding=data_coding, whole=whole
+        )
         expires = self.clock.now() + state.account.default_validity
-        for body in bodies:
-            params: dict[str, object] = {
-                "source_addr_ton": 1,
-                "source_addr_npi": 1,
-                "source_addr": source,
-                "dest_addr_ton": 0,
-                "dest_addr_npi": 1,
-                "destination_addr": destination,
-                "esm_class": ESM_CLASS_UDHI if len(bodies) > 1 else 0,
-                "data_coding": coding,
-                "short_message": b"" if whole else body,
-            }
-            pdu = Pdu(CommandId.DELIVER_SM, params=params)  # type: ignore[arg-type]
-            if whole:
-                pdu.set_tlv(Tag.MESSAGE_PAYLOAD, body)
-            state.queue.put(
-                Delivery(
-                    pdu, "mo", None, expires, meta={"source": source, "destination": destination}
-                )
-            )
+        meta: dict[str, object] = {"source": source, "destination": destination}
+        for pdu in pdus:
+            state.queue.put(Delivery(pdu, "mo", None, expires, meta=dict(meta)))
+        bodies = pdus
         self.counters["mo_queued"] += len(bodies)
         self._publish("mo", system_id, source=source, destination=destination, parts=len(bodies))
         return len(bodies)

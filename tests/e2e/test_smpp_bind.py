@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import smpplib.consts  # type: ignore[import-untyped]
 
-from simulator.smpp.accounts import Account
+from simulator.core.accounts import Account
 
 from .conftest import Harness, S, SimHandle
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 
-from simulator.smpp.accounts import Account
+from simulator.core.accounts import Account
 from simulator.smpp.codec import CommandId
 
 from .conftest import Esme, Harness, S

@@ -10,7 +10,7 @@ from typing import Any
 
 import smpplib.gsm  # type: ignore[import-untyped]
 
-from simulator.smpp.accounts import Account
+from simulator.core.accounts import Account
 
 from .conftest import Harness, text_of
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import smpplib.gsm  # type: ignore[import-untyped]
 
-from simulator.smpp.accounts import Account
+from simulator.core.accounts import Account
 
 from .conftest import DESTINATION, SOURCE, Esme, Harness, pump_all, receipt_fields, text_of
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.core.accounts import Account
 from simulator.core.clock import VirtualClock
 from simulator.engine.plan import FixedDeliveryPlanner, Plan, Step, Submission
-from simulator.smpp.accounts import Account, AccountRegistry
+from simulator.smpp.accounts import AccountRegistry
 from simulator.smpp.codec import CommandId, FrameDecoder, Pdu, Tag, encode_pdu
 from simulator.smpp.codec.constants import CommandStatus as S
 from simulator.smpp.codec.pdu import DestAddress
