@@ -29,10 +29,15 @@ fi
 STAMP="$VENV/.dlrsim-installed"
 WANT="$(cat pyproject.toml | sha256sum | cut -c1-16)-${EXTRAS}"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
-    echo "dlrsim: installing into $VENV (extras: ${EXTRAS:-none})" >&2
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+    echo "dlrsim: installing into $VENV (extras: ${EXTRAS:-none}); log in $VENV/install.log" >&2
     SPEC="."
     [ -n "$EXTRAS" ] && SPEC=".[${EXTRAS}]"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$SPEC" >&2
+    if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&
+           "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$SPEC"; } \
+           > "$VENV/install.log" 2>&1; then
+        tail -n 40 "$VENV/install.log" >&2
+        echo "dlrsim: installation failed (full log: $VENV/install.log)" >&2
+        exit 1
+    fi
     echo "$WANT" > "$STAMP"
 fi

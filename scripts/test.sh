@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh test
 export PATH="$PWD/.venv/bin:$PATH"
-echo "== ruff" && ruff check simulator tests bench
+echo "== ruff" && ruff check .
 echo "== mypy --strict simulator" && mypy simulator
 echo "== import layers" && lint-imports
 echo "== pytest" && exec python -m pytest "$@"
