@@ -27,8 +27,18 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
 fi
 STAMP="$VENV/.dlrsim-installed"
-WANT="$(cat pyproject.toml | sha256sum | cut -c1-16)-${EXTRAS}"
-if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+HASH="$(sha256sum pyproject.toml | cut -c1-16)"
+# The stamp records the pyproject hash and the extras installed; asking for extras already
+# there (serve after test, say) installs nothing, and a new extra adds to the ones present.
+HAVE_HASH="" HAVE_EXTRAS=""
+[ -f "$STAMP" ] && read -r HAVE_HASH HAVE_EXTRAS < "$STAMP" || true
+NEED=0
+[ "$HAVE_HASH" != "$HASH" ] && NEED=1 && HAVE_EXTRAS=""
+for extra in ${EXTRAS//,/ }; do
+    case ",$HAVE_EXTRAS," in *",$extra,"*) ;; *) NEED=1 ;; esac
+done
+if [ "$NEED" = 1 ]; then
+    EXTRAS="$(echo "$HAVE_EXTRAS,$EXTRAS" | tr ',' '\n' | sed '/^$/d' | sort -u | paste -sd, -)"
     echo "dlrsim: installing into $VENV (extras: ${EXTRAS:-none}); log in $VENV/install.log" >&2
     SPEC="."
     [ -n "$EXTRAS" ] && SPEC=".[${EXTRAS}]"
@@ -39,5 +49,5 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
         echo "dlrsim: installation failed (full log: $VENV/install.log)" >&2
         exit 1
     fi
-    echo "$WANT" > "$STAMP"
+    echo "$HASH $EXTRAS" > "$STAMP"
 fi
