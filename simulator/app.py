@@ -139,6 +139,8 @@ class Simulator:
                 settings.smpp_tls_host or settings.smpp_host, settings.smpp_tls_port, tls
             )
             self.listeners.append(Listener("smpp-tls", host, port, tls=True))
+        if settings.watch and self.scenario_path is not None:
+            self._watch_task = asyncio.create_task(self._watch(self.scenario_path))
 
     def _tls_context(self) -> ssl.SSLContext:
         settings = self.settings
@@ -150,9 +152,6 @@ class Simulator:
         except (OSError, ssl.SSLError) as error:
             raise ConfigError(f"cannot load TLS certificate/key: {error}") from error
         return context
-
-        if settings.watch and self.scenario_path is not None:
-            self._watch_task = asyncio.create_task(self._watch(self.scenario_path))
 
     def load_scenario_file(self, path: Path) -> Scenario:
         registry = self.registry or load_registry()

@@ -79,11 +79,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=formatter,
     )
     scenario.add_argument(
-        "--catalog-dir", type=Path, metavar="DIR",
+        "--catalog-dir",
+        type=Path,
+        metavar="DIR",
         help="directory of catalog files (env DLRSIM_CATALOG_DIR; default: the bundled catalogs)",
     )
     scenario.add_argument(
-        "--scenario-dir", type=Path, metavar="DIR",
+        "--scenario-dir",
+        type=Path,
+        metavar="DIR",
         help=f"directory of shipped scenarios (env {SCENARIO_DIR_ENV}; default: scenarios/)",
     )
     commands = scenario.add_subparsers(dest="scenario_command", metavar="COMMAND", required=True)
@@ -240,8 +244,10 @@ def describe_scenario(scenario: Scenario, file: str, registry: CatalogRegistry) 
     states = scenario.states
     declared = f"; declared: {', '.join(states.names)}" if states.names is not None else ""
     lines.append(f"states    initial {states.initial}{declared}")
-    lines.append(f"numbers   outcome test numbers {_yes(scenario.outcome_numbers)}, "
-                 f"#dlrsim: text directives {_yes(scenario.text_directives)}")
+    lines.append(
+        f"numbers   outcome test numbers {_yes(scenario.outcome_numbers)}, "
+        f"#dlrsim: text directives {_yes(scenario.text_directives)}"
+    )
     for account in scenario.accounts:
         lines.append(f"account   {account.system_id} (binds: {', '.join(account.bind_types)})")
     lines.append(f"rules     {len(scenario.rules)} (first match wins)")
@@ -265,12 +271,19 @@ def describe_when(when: When) -> str:
             parts.append(f"{label} {_address(address)}")
     if when.text is not None:
         text = when.text
-        parts.append(f"text contains {text.contains!r}" if text.contains is not None
-                     else f"text matches /{text.regex}/")
-    for label, value in (("account", when.account), ("provider", when.provider),
-                         ("transport", when.transport), ("data_coding", when.data_coding),
-                         ("registered_delivery", when.registered_delivery),
-                         ("state", when.state)):
+        parts.append(
+            f"text contains {text.contains!r}"
+            if text.contains is not None
+            else f"text matches /{text.regex}/"
+        )
+    for label, value in (
+        ("account", when.account),
+        ("provider", when.provider),
+        ("transport", when.transport),
+        ("data_coding", when.data_coding),
+        ("registered_delivery", when.registered_delivery),
+        ("state", when.state),
+    ):
         if value is not None:
             shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
             parts.append(f"{label} {'in ' if isinstance(value, list) else ''}{shown}")
@@ -305,12 +318,16 @@ def _indented(first: str, lines: list[str]) -> list[str]:
 def _fate(outcome: Outcome, provider: str | None, registry: CatalogRegistry) -> str:
     if outcome.reject is not None:
         reject = outcome.reject
-        parts = [f"SMPP {reject.smpp}" if reject.smpp is not None else "",
-                 f"HTTP {reject.http}" if reject.http is not None else ""]
+        parts = [
+            f"SMPP {reject.smpp}" if reject.smpp is not None else "",
+            f"HTTP {reject.http}" if reject.http is not None else "",
+        ]
         reason = f" ({reject.reason})" if reject.reason else ""
         return f"reject at submit: {', '.join(p for p in parts if p)}{reason}"
-    steps = [f"{_entry(provider, s.status, registry)} after {describe_delay(s.after)}"
-             for s in outcome.steps or []]
+    steps = [
+        f"{_entry(provider, s.status, registry)} after {describe_delay(s.after)}"
+        for s in outcome.steps or []
+    ]
     final = f"{_entry(provider, outcome.outcome or '', registry)} after "
     final += describe_delay(outcome.after)
     lost = " (no receipt sent)" if outcome.lost else ""
@@ -366,8 +383,11 @@ def describe_fault(fault: Fault) -> str:
     if fault.active is not None:
         details.append(f"submits {_count_match(fault.active)}")
     scope = fault.scope
-    for label, value in (("account", scope.account), ("rule", scope.rule),
-                         ("session", scope.session)):
+    for label, value in (
+        ("account", scope.account),
+        ("rule", scope.rule),
+        ("session", scope.session),
+    ):
         if value is not None:
             details.append(f"{label} {', '.join(value) if isinstance(value, list) else value}")
     name = f" ({fault.name})" if fault.name else ""
@@ -412,4 +432,3 @@ def _count(number: int, noun: str) -> str:
 
 def _yes(flag: bool) -> str:
     return "on" if flag else "off"
-

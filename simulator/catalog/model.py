@@ -137,9 +137,7 @@ class CallbackFormat(_Strict):
     """Transport facts of the provider's delivery callback."""
 
     method: Literal["GET", "POST"]
-    content_type: str | None = Field(
-        description="request content type; null for GET query strings"
-    )
+    content_type: str | None = Field(description="request content type; null for GET query strings")
     batching: str | None = Field(default=None, description="how several reports share a call")
     notes: list[str] = Field(default_factory=list)
 

@@ -113,6 +113,7 @@ class FaultDecider:
         for armed in self._by_kind.get("disconnect", ()):
             if not armed.in_scope(account, bind_type, None):
                 continue
+            armed.seen += 1
             fault = armed.fault
             if fault.after_pdus is not None:
                 if session_pdus >= fault.after_pdus and self._hits(armed):

@@ -40,8 +40,12 @@ from simulator.scenario.model import Delay, FaultKind, Rejection, Scenario, Stat
 Problem = tuple[Loc, str]
 _M = TypeVar("_M", bound=BaseModel)
 
-_DISTRIBUTIONS = {"uniform": "Uniform", "normal": "Normal", "exponential": "Exponential",
-                  "lognormal": "LogNormal"}
+_DISTRIBUTIONS = {
+    "uniform": "Uniform",
+    "normal": "Normal",
+    "exponential": "Exponential",
+    "lognormal": "LogNormal",
+}
 _SHORTHAND_WORDS = {
     "AddressMatch": "an address (text, a number or a list) or a mapping with one of exact, "
     "prefix, glob, regex, in, range",
@@ -50,10 +54,26 @@ _SHORTHAND_WORDS = {
 }
 _REGEX_PREFIX = "Value error, expected a valid regular expression; "
 _ONE_OF_OUTCOME = "Value error, expected exactly one of outcome, reject"
-_FAULT_NEEDS = {"delay_response": "delay", "delay_receipt": "delay", "reject_submit": "status",
-                "reject_bind": "status", "throttle": "rate", "window": "size"}
+_FAULT_NEEDS = {
+    "delay_response": "delay",
+    "delay_receipt": "delay",
+    "reject_submit": "status",
+    "reject_bind": "status",
+    "throttle": "rate",
+    "window": "size",
+}
 _FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 _BIND_TYPES = ("transmitter", "receiver", "transceiver")
+_RECEIPT_FAULTS = frozenset(
+    {
+        "drop_receipt",
+        "duplicate_receipt",
+        "delay_receipt",
+        "reorder_receipts",
+        "receipt_as_data_sm",
+        "receipt_unknown_id",
+    }
+)
 #: Rule labels the engine gives plans that no scenario rule made (`engine.planner`).
 _ENGINE_RULE_LABELS = ("test number", "text directive")
 _STATUS_SHAPE = re.compile(r"^ESME_[A-Z0-9]+$")
@@ -78,7 +98,10 @@ def load_scenario(
     except YamlError as error:
         raise ScenarioError(*error.problems) from None
     return load_scenario_text(
-        text, name, registry, known_smpp_statuses=known_smpp_statuses,
+        text,
+        name,
+        registry,
+        known_smpp_statuses=known_smpp_statuses,
         known_commands=known_commands,
     )
 
@@ -134,15 +157,27 @@ def _tidy(errors: Iterable[Mapping[str, Any]], data: Any) -> list[Mapping[str, A
             result.extend(tidied)
         elif msg.startswith(_REGEX_PREFIX) and isinstance(value, dict) and "regex" in value:
             reason = msg.removeprefix(_REGEX_PREFIX)
-            result.append(_value_error((*loc, "regex"), "expected a valid regular expression "
-                                       f"({reason})", value["regex"]))
+            result.append(
+                _value_error(
+                    (*loc, "regex"),
+                    f"expected a valid regular expression ({reason})",
+                    value["regex"],
+                )
+            )
         elif msg == _ONE_OF_OUTCOME and isinstance(value, dict):
             given = [key for key in ("outcome", "reject") if value.get(key) is not None]
-            result.append(_value_error(loc, f"expected exactly one of outcome, reject; found "
-                                       f"{', '.join(given) or 'none'}", value))
-        elif detail["type"] == "model_type" and (
-            model := re.search(r"instance of (\w+)$", msg)
-        ) and model.group(1) in _SHORTHAND_WORDS:
+            result.append(
+                _value_error(
+                    loc,
+                    f"expected exactly one of outcome, reject; found {', '.join(given) or 'none'}",
+                    value,
+                )
+            )
+        elif (
+            detail["type"] == "model_type"
+            and (model := re.search(r"instance of (\w+)$", msg))
+            and model.group(1) in _SHORTHAND_WORDS
+        ):
             result.append(_value_error(loc, f"expected {_SHORTHAND_WORDS[model.group(1)]}", value))
         else:
             result.append(detail)
@@ -225,8 +260,11 @@ class _Checker:
             labels.append(name if isinstance(name, str) else f"rule {index + 1}")
             if isinstance(name, str):
                 if name in rule_names:
-                    self._add((*loc, "name"), f"expected a name no other rule has; found {name!r}, "
-                              f"already the name of rules[{rule_names[name]}]")
+                    self._add(
+                        (*loc, "name"),
+                        f"expected a name no other rule has; found {name!r}, "
+                        f"already the name of rules[{rule_names[name]}]",
+                    )
                 else:
                     rule_names[name] = index
             self._when(raw.get("when"), (*loc, "when"))
@@ -243,13 +281,19 @@ class _Checker:
     def _provider(self, provider: str, loc: Loc) -> None:
         if provider not in self.registry:
             known = self.registry.providers()
-            self._add(loc, f"expected a catalog provider ({', '.join(known)})"
-                      f"{closest(provider, known)}; found {provider!r}")
+            self._add(
+                loc,
+                f"expected a catalog provider ({', '.join(known)})"
+                f"{closest(provider, known)}; found {provider!r}",
+            )
 
     def _state(self, value: str, loc: Loc) -> None:
         if self.states is not None and value not in self.states:
-            self._add(loc, f"expected a state declared in states.names ({', '.join(self.states)})"
-                      f"{closest(value, self.states)}; found {value!r}")
+            self._add(
+                loc,
+                f"expected a state declared in states.names ({', '.join(self.states)})"
+                f"{closest(value, self.states)}; found {value!r}",
+            )
 
     def _when(self, raw: Any, loc: Loc) -> None:
         if not isinstance(raw, dict):
@@ -296,15 +340,21 @@ class _Checker:
             if reject is not None and reject.smpp is not None:
                 self._smpp_status(reject.smpp, (*loc, "reject", "smpp"))
             if steps:
-                self._add((*loc, "steps"), "expected no steps next to reject (a refused message "
-                          f"has no later states); found {found(raw_steps)}")
+                self._add(
+                    (*loc, "steps"),
+                    "expected no steps next to reject (a refused message "
+                    f"has no later states); found {found(raw_steps)}",
+                )
                 return
         if outcome is None and not steps:
             return
         if provider is None:
             where = (*loc, "outcome") if outcome is not None else (*loc, "steps")
-            self._add(where, "expected a provider whose catalog names this outcome (set "
-                      "`provider:` on the scenario or on the outcome); found none")
+            self._add(
+                where,
+                "expected a provider whose catalog names this outcome (set "
+                "`provider:` on the scenario or on the outcome); found none",
+            )
             return
         if provider not in self.registry:
             return  # reported where the provider is written
@@ -320,16 +370,23 @@ class _Checker:
     def _step(self, provider: str, step: StepSpec, loc: Loc, final_after: float | None) -> None:
         entry = self._entry(provider, step.status, (*loc, "status"), "SMS status")
         if entry is not None and (entry.final or entry.kind != "status"):
-            pending = [e.key for e in self.registry.entries(provider)
-                       if e.kind == "status" and not e.final]
+            pending = [
+                e.key for e in self.registry.entries(provider) if e.kind == "status" and not e.final
+            ]
             what = "a final status" if entry.kind == "status" else "an error"
-            self._add((*loc, "status"), f"expected {_article(provider)} {provider} status that "
-                      f"is not final "
-                      f"({', '.join(pending)}); found {step.status!r}, {what}")
+            self._add(
+                (*loc, "status"),
+                f"expected {_article(provider)} {provider} status that "
+                f"is not final "
+                f"({', '.join(pending)}); found {step.status!r}, {what}",
+            )
         after = step.after.fixed
         if after is not None and final_after is not None and after > final_after:
-            self._add((*loc, "after"), f"expected a step no later than the outcome "
-                      f"(after {final_after:g}s); found after {after:g}s")
+            self._add(
+                (*loc, "after"),
+                f"expected a step no later than the outcome "
+                f"(after {final_after:g}s); found after {after:g}s",
+            )
 
     def _entry(self, provider: str, value: str | int, loc: Loc, what: str) -> Entry | None:
         """The SMS catalog entry `value` names, or None after recording why there is none."""
@@ -340,14 +397,24 @@ class _Checker:
         query = str(value).strip()
         sms = self.registry.entries(provider)
         by_name = [e for e in sms if e.name.casefold() == query.casefold()]
-        by_code = [e for e in sms if e.code is not None and (e.code == query or (
-            query.isdigit() and e.code.isdigit() and int(e.code) == int(query)))]
+        by_code = [
+            e
+            for e in sms
+            if e.code is not None
+            and (
+                e.code == query
+                or (query.isdigit() and e.code.isdigit() and int(e.code) == int(query))
+            )
+        ]
         shared = by_name if len(by_name) > 1 else by_code
         expected = f"expected {_article(provider)} {provider} {what}"
         if len(shared) > 1:
             shared_keys = ", ".join(entry.key for entry in shared)
-            self._add(loc, f"{expected} that one name or code identifies; found {value!r}, "
-                      f"shared by {shared_keys} (write one of these keys)")
+            self._add(
+                loc,
+                f"{expected} that one name or code identifies; found {value!r}, "
+                f"shared by {shared_keys} (write one of these keys)",
+            )
             return None
         try:
             elsewhere = self.registry.lookup(provider, value, channel=None)
@@ -361,13 +428,18 @@ class _Checker:
             hint = f" (closest: {', '.join(near)})" if near else ""
             self._add(loc, f"{expected}{hint}; found {value!r}")
         else:
-            self._add(loc, f"{expected}; found {value!r}, which is {elsewhere.key}, "
-                      f"{_article(elsewhere.channel)} {elsewhere.channel} {elsewhere.kind}")
+            self._add(
+                loc,
+                f"{expected}; found {value!r}, which is {elsewhere.key}, "
+                f"{_article(elsewhere.channel)} {elsewhere.channel} {elsewhere.kind}",
+            )
         return None
 
     def _smpp_status(self, value: str | int, loc: Loc) -> None:
-        expected = ("expected an SMPP error status (an ESME_* name other than ESME_ROK, or a "
-                    "number from 1 to 4294967295)")
+        expected = (
+            "expected an SMPP error status (an ESME_* name other than ESME_ROK, or a "
+            "number from 1 to 4294967295)"
+        )
         if isinstance(value, int):
             if not 1 <= value <= 0xFFFFFFFF:
                 self._add(loc, f"{expected}; found {value}")
@@ -390,8 +462,11 @@ class _Checker:
             self._add((*loc, needed), f"expected this field for a {kind} fault; found it missing")
         probability = raw.get("probability", 1.0)
         if kind == "disconnect" and raw.get("after_pdus") is None and probability == 1:
-            self._add(loc, "expected after_pdus or a probability below 1 for a disconnect fault "
-                      "(else the link drops at once); found neither")
+            self._add(
+                loc,
+                "expected after_pdus or a probability below 1 for a disconnect fault "
+                "(else the link drops at once); found neither",
+            )
         status: Any = raw.get("status")
         if kind in ("reject_submit", "reject_bind") and type(status) in (str, int):
             self._smpp_status(status, (*loc, "status"))
@@ -402,20 +477,54 @@ class _Checker:
                 (known is None and not _COMMAND_SHAPE.match(command))
                 or (known is not None and command not in known)
             ):
-                self._add((*loc, "commands", position), "expected an SMPP command name such as "
-                          f"submit_sm{closest(command, known or ())}; found {command!r}")
+                self._add(
+                    (*loc, "commands", position),
+                    "expected an SMPP command name such as "
+                    f"submit_sm{closest(command, known or ())}; found {command!r}",
+                )
+        if kind in ("throttle", "window"):
+            for field in ("probability", "active"):
+                value = raw.get(field)
+                valid_probability = isinstance(value, int | float) and 0 <= value < 1
+                if field in raw and (field == "active" or valid_probability):
+                    self._add(
+                        (*loc, field),
+                        f"expected no {field} for a {kind} fault (it "
+                        f"limits every submit in its scope); found {raw[field]!r}",
+                    )
         scope = raw.get("scope")
         if not isinstance(scope, dict):
             return
+        receipt_fault = kind in _RECEIPT_FAULTS
+        if scope.get("rule") is not None and not receipt_fault:
+            self._add(
+                (*loc, "scope", "rule"),
+                "expected no rule scope for a "
+                f"{kind} fault (a request is faulted before any rule decides it; rule "
+                "scopes apply to receipt faults); found "
+                f"{scope.get('rule')!r}",
+            )
+        if scope.get("session") is not None and receipt_fault:
+            self._add(
+                (*loc, "scope", "session"),
+                "expected no session scope for a "
+                f"{kind} fault (receipts are faulted before a session is chosen); found "
+                f"{scope.get('session')!r}",
+            )
         names = ", ".join(rule_names)
         for where, rule in _strings(scope.get("rule"), (*loc, "scope", "rule")):
             if rule not in rule_names:
-                self._add(where, f"expected the name of a rule ({names})"
-                          f"{closest(rule, rule_names)}; found {rule!r}")
+                self._add(
+                    where,
+                    f"expected the name of a rule ({names})"
+                    f"{closest(rule, rule_names)}; found {rule!r}",
+                )
         session = scope.get("session")
         if isinstance(session, str) and session not in _BIND_TYPES:
-            self._add((*loc, "scope", "session"), f"expected a bind type ({', '.join(_BIND_TYPES)})"
-                      f"; found {session!r}")
+            self._add(
+                (*loc, "scope", "session"),
+                f"expected a bind type ({', '.join(_BIND_TYPES)}); found {session!r}",
+            )
 
 
 def _strings(value: Any, loc: Loc) -> list[tuple[Loc, str]]:

@@ -34,6 +34,7 @@ from simulator.smpp.delivery import Delivery
 from simulator.store.messages import MessageRecord
 
 REORDER_FLUSH_AFTER = 5.0  # simulated seconds a partial reorder hold waits at most
+RECEIPT_GRACE = 3600.0  # simulated seconds a receipt waits at least for a receiver
 
 
 def receipt_text(
@@ -135,6 +136,8 @@ class ReceiptSender:
         as_data_sm = effects is not None and effects.as_data_sm
         copies = effects.copies if effects is not None else 1
         now = self.clock.time()
+        # A receipt made when the validity ends (an EXPIRED outcome) still deserves delivery.
+        expires_at = max(record.expires_at, self.clock.now() + RECEIPT_GRACE)
         deliveries = [
             Delivery(
                 build_receipt(
@@ -142,7 +145,7 @@ class ReceiptSender:
                 ),
                 "receipt",
                 record.message_id,
-                record.expires_at,
+                expires_at,
                 meta={"stat": step.stat, "err": step.err},
             )
             for _ in range(copies)

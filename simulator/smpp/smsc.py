@@ -9,6 +9,7 @@ for the account's receivers. Socket-free: the server feeds it sessions, tests ca
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable
 from typing import cast
 
@@ -110,7 +111,12 @@ class Smsc:
     def account_state(self, account: Account) -> AccountState:
         state = self._states.get(account.system_id)
         if state is None or state.account is not account:
-            seed = None if self.seed is None else hash((self.seed, account.system_id)) & 0xFFFFFFFF
+            # crc32, not hash(): string hashes differ between processes, ids must not.
+            seed = (
+                None
+                if self.seed is None
+                else zlib.crc32(f"{self.seed}:{account.system_id}".encode())
+            )
             queue = (
                 state.queue
                 if state is not None
@@ -382,6 +388,8 @@ class Smsc:
                 record.account,
                 message_id=None,
                 status=plan.reject_status,
+                reason=plan.reason,
+                rule=plan.rule,
                 source=record.source_addr,
                 destination=record.destination_addr,
             )

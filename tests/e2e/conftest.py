@@ -21,9 +21,11 @@ import concurrent.futures
 import re
 import select
 import socket
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -543,3 +545,16 @@ def harness() -> Iterator[Harness]:
         yield world
     finally:
         world.close()
+
+
+# -- scenario files ---------------------------------------------------------------------------
+
+#: The shipped scenarios (`scenarios/` at the repository root).
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def write_scenario(directory: Path, text: str, name: str = "scenario.yaml") -> Path:
+    """Write scenario YAML (dedented) to `directory/name` and return the path."""
+    path = directory / name
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path

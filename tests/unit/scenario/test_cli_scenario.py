@@ -42,7 +42,7 @@ rules:
 default: {outcome: 201, provider: clicksend}
 faults:
   - {kind: throttle, rate: 50, name: slow}
-  - {kind: disconnect, after_pdus: 1000, scope: {rule: absent}, probability: 0.25}
+  - {kind: disconnect, after_pdus: 1000, scope: {account: shop}, probability: 0.25}
 """
 BAD = "name: broken\nprovider: infobip\nrules:\n  - then: {outcome: EC_ABSENT_SUBSCRIBR}\n"
 
@@ -184,7 +184,7 @@ def test_show_summarises_provider_rules_fates_and_faults(
     assert "default   clicksend:DELIVERED (DELIVRD err " in text
     assert "faults    2" in lines
     assert "  1. throttle (slow): 50/s" in lines
-    assert "  2. disconnect: after 1000 PDUs, 25% of the time, rule absent" in lines
+    assert "  2. disconnect: after 1000 PDUs, 25% of the time, account shop" in lines
 
 
 def test_show_of_an_invalid_scenario_prints_its_problems_and_exits_1(

@@ -44,7 +44,8 @@ rules:
 default: {outcome: 201, provider: clicksend}
 faults:
   - {kind: throttle, rate: 50}
-  - {kind: disconnect, after_pdus: 1000, scope: {rule: [absent, mixed], session: receiver}}
+  - {kind: disconnect, after_pdus: 1000, scope: {session: receiver}}
+  - {kind: drop_receipt, probability: 0.1, scope: {rule: [absent, mixed]}}
   - {kind: no_response, commands: [enquire_link], probability: 0.5}
   - {kind: reject_bind, status: 13}
   - {kind: delay_receipt, delay: {exponential: {mean: 1m}}}
@@ -326,7 +327,8 @@ def test_fault_names_commands_rules_and_sessions(registry: CatalogRegistry) -> N
     text = scenario(
         "rules:\n  - {name: slow, then: {outcome: DELIVERED_TO_HANDSET}}\n"
         "faults:\n  - kind: reject_submit\n    status: ESME_RSYSERROR\n"
-        "    commands: [submit_sm, sumbit_sm]\n    scope: {rule: [slow, fast], session: tx}\n"
+        "    commands: [submit_sm, sumbit_sm]\n    scope: {session: tx}\n"
+        "  - {kind: drop_receipt, scope: {rule: [slow, fast], session: receiver}}\n"
     )
     problems = problems_of(registry, text)
     assert problems == (
@@ -335,10 +337,27 @@ def test_fault_names_commands_rules_and_sessions(registry: CatalogRegistry) -> N
         "ESME_RINVSYSTYP); found 'ESME_RSYSERROR'",
         "s.yaml:8: faults[0].commands[1]: expected an SMPP command name such as submit_sm "
         "(closest: submit_sm, submit_multi); found 'sumbit_sm'",
-        "s.yaml:9: faults[0].scope.rule[1]: expected the name of a rule (slow, test number, "
-        "text directive); found 'fast'",
         "s.yaml:9: faults[0].scope.session: expected a bind type (transmitter, receiver, "
         "transceiver); found 'tx'",
+        "s.yaml:10: faults[1].scope.session: expected no session scope for a drop_receipt fault "
+        "(receipts are faulted before a session is chosen); found 'receiver'",
+        "s.yaml:10: faults[1].scope.rule[1]: expected the name of a rule (slow, test number, "
+        "text directive); found 'fast'",
+    )
+
+
+def test_rule_scopes_are_for_receipt_faults_only(registry: CatalogRegistry) -> None:
+    text = scenario(
+        "rules:\n  - {name: slow, then: {outcome: DELIVERED_TO_HANDSET}}\n"
+        "faults:\n  - {kind: generic_nack, scope: {rule: slow}}\n"
+        "  - {kind: throttle, rate: 5, probability: 0.5}\n"
+    )
+    assert problems_of(registry, text) == (
+        "s.yaml:6: faults[0].scope.rule: expected no rule scope for a generic_nack fault (a "
+        "request is faulted before any rule decides it; rule scopes apply to receipt faults); "
+        "found 'slow'",
+        "s.yaml:7: faults[1].probability: expected no probability for a throttle fault (it "
+        "limits every submit in its scope); found 0.5",
     )
 
 
