@@ -22,17 +22,35 @@ log = logging.getLogger("dlrsim.smpp")
 
 
 class _SmppProtocol(asyncio.Protocol):
+    """One connection. Writes are coalesced: everything written while a read is handled goes
+    out in one `transport.write` at its end, and writes made from timers (receipts, MO) are
+    gathered until the loop's next turn, so a burst of receipts costs one system call."""
+
     def __init__(self, server: SmppServer) -> None:
         self._server = server
         self._transport: asyncio.Transport | None = None
+        self._loop = asyncio.get_running_loop()
+        self._pending: bytearray | None = None
+        self._in_read = False
         self.session: SmscSession | None = None
 
     # SessionTransport
     def write(self, data: bytes) -> None:
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(data)
+        if self._pending is None:
+            self._pending = bytearray(data)
+            if not self._in_read:
+                self._loop.call_soon(self._flush)
+        else:
+            self._pending += data
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, None
+        transport = self._transport
+        if pending and transport is not None and not transport.is_closing():
+            transport.write(pending)
 
     def close(self) -> None:
+        self._flush()
         if self._transport is not None and not self._transport.is_closing():
             self._transport.close()
 
@@ -48,11 +66,15 @@ class _SmppProtocol(asyncio.Protocol):
         session = self.session
         if session is None:
             return
+        self._in_read = True
         try:
             session.data_received(data)
         except Exception:  # one broken session must never take the server down
             log.exception("%s: internal error; closing this session only", session.label)
             session.close("internal error")
+        finally:
+            self._in_read = False
+            self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.session is not None:
