@@ -90,6 +90,9 @@ class Simulator:
         net_clock = RealClock(loop)
         if self._clock is None:
             self._clock = RealClock(loop, settings.time_scale)
+        # Steps due within the same simulated millisecond share a timer on a real clock; a
+        # clock the caller supplies (a VirtualClock in tests) keeps exact due times.
+        resolution = 0.001 if isinstance(self._clock, RealClock) else 0.0
         accounts = list(settings.accounts)
         planner: Planner
         faults: FaultDecider | None = None
@@ -119,6 +122,7 @@ class Simulator:
             events=self.events,
             seed=settings.seed,
             faults=faults,
+            timer_resolution=resolution,
         )
         if self.scenario is not None:
             smsc = self.smsc

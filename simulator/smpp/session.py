@@ -133,12 +133,12 @@ class SessionSettings:
 
 
 class _Outstanding:
-    __slots__ = ("callback", "command_id", "timer")
+    __slots__ = ("callback", "command_id", "deadline")
 
-    def __init__(self, command_id: int, callback: ResponseCallback, timer: TimerHandle) -> None:
+    def __init__(self, command_id: int, callback: ResponseCallback, deadline: float) -> None:
         self.command_id = command_id
         self.callback = callback
-        self.timer = timer
+        self.deadline = deadline
 
 
 class SmscSession:
@@ -174,6 +174,8 @@ class SmscSession:
         self._batch: bytearray | None = None
         self._next_sequence = 0
         self._outstanding: dict[int, _Outstanding] = {}
+        self._sweep_timer: TimerHandle | None = None
+        self._sweep_at: float | None = None
         self._last_activity = net_clock.now()
         self._keepalive: TimerHandle | None = None
         self._closing = False
@@ -221,19 +223,35 @@ class SmscSession:
         sequence = self.next_sequence()
         pdu.sequence_number = sequence
         wait = self.settings.response_timeout if timeout is None else timeout
-        timer = self.net_clock.call_later(wait, lambda: self._response_timed_out(sequence))
-        self._outstanding[sequence] = _Outstanding(pdu.command_id, callback, timer)
+        deadline = self.net_clock.now() + wait
+        self._outstanding[sequence] = _Outstanding(pdu.command_id, callback, deadline)
+        if self._sweep_at is None or deadline < self._sweep_at:
+            self._arm_sweep(deadline)
         self.send_pdu(pdu)
         return sequence
 
-    def _response_timed_out(self, sequence: int) -> None:
-        pending = self._outstanding.pop(sequence, None)
-        if pending is None:
-            return
-        log.debug(
-            "%s: no response to %s seq=%d", self.label, command_name(pending.command_id), sequence
-        )
-        pending.callback(None)
+    def _arm_sweep(self, deadline: float) -> None:
+        # One timer per session finds unanswered requests, instead of one timer per request.
+        if self._sweep_timer is not None:
+            self._sweep_timer.cancel()
+        self._sweep_at = deadline
+        self._sweep_timer = self.net_clock.call_later(deadline - self.net_clock.now(), self._sweep)
+
+    def _sweep(self) -> None:
+        self._sweep_timer = self._sweep_at = None
+        now = self.net_clock.now()
+        expired = [seq for seq, pending in self._outstanding.items() if pending.deadline <= now]
+        for sequence in expired:
+            pending = self._outstanding.pop(sequence)
+            log.debug(
+                "%s: no response to %s seq=%d",
+                self.label,
+                command_name(pending.command_id),
+                sequence,
+            )
+            pending.callback(None)
+        if self._outstanding and self.state is not BindState.CLOSED:
+            self._arm_sweep(min(pending.deadline for pending in self._outstanding.values()))
 
     # -- input ---------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
@@ -329,7 +347,6 @@ class SmscSession:
             if pdu.command_id == C.GENERIC_NACK:
                 log.info("%s: generic_nack %s", self.label, status_name(pdu.command_status))
             return
-        pending.timer.cancel()
         pending.callback(pdu)
 
     # -- handlers ------------------------------------------------------------------------
@@ -461,8 +478,9 @@ class SmscSession:
             self._batch = bytearray()
         self.transport.close()
         log.info("%s: closed (%s)", self.label, reason or "connection lost")
+        if self._sweep_timer is not None:
+            self._sweep_timer.cancel()
         for pending in outstanding.values():
-            pending.timer.cancel()
             pending.callback(None)
         if was_bound or self.account is not None:
             self.core.on_closed(self)

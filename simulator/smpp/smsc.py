@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import cast
 
 from simulator.core.accounts import Account
-from simulator.core.clock import Clock, TimerHandle
+from simulator.core.clock import BatchedTimers, Clock, TimerHandle
 from simulator.core.events import Event, EventBus
 from simulator.core.ids import MessageIdGenerator
 from simulator.engine.faults import FaultDecider, ReceiptFaults
@@ -79,6 +79,7 @@ class Smsc:
         seed: int | None = None,
         store: MessageStore | None = None,
         faults: FaultDecider | None = None,
+        timer_resolution: float = 0.0,
     ) -> None:
         self.accounts = accounts
         self.planner = planner
@@ -93,6 +94,7 @@ class Smsc:
         self._deferred: dict[str, Callable[[], None]] = {}
         self._concat_plans: dict[tuple[str, str, str, int, int], tuple[Plan, int]] = {}
         self._mo_reference = 0
+        self._step_timers = BatchedTimers(clock, timer_resolution)
         self.faults = faults
         self._fault_buckets: dict[int, TokenBucket] = {}
         self.receipts = ReceiptSender(clock, faults, self._receipt_fault, seed)
@@ -405,7 +407,9 @@ class Smsc:
 
         def start() -> None:
             timers = [
-                self.clock.call_later(offset + step.delay, self._step_callback(key, record, step))
+                self._step_timers.call_later(
+                    offset + step.delay, self._step_callback(key, record, step)
+                )
                 for step in steps
             ]
             if timers:
