@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from simulator.core.accounts import Account
 from simulator.core.clock import Clock
@@ -28,7 +27,7 @@ from simulator.smpp.codec.constants import (
 )
 from simulator.smpp.codec.errors import CodecError
 from simulator.smpp.codec.pdu import Pdu
-from simulator.smpp.codec.receipt import ReceiptText
+from simulator.smpp.codec.receipt import date_stamp, format_receipt
 from simulator.smpp.codec.text import decode_text, is_text_coding, parse_udh
 from simulator.smpp.delivery import Delivery
 from simulator.store.messages import MessageRecord
@@ -37,8 +36,31 @@ REORDER_FLUSH_AFTER = 5.0  # simulated seconds a partial reorder hold waits at m
 RECEIPT_GRACE = 3600.0  # simulated seconds a receipt waits at least for a receiver
 
 
+class DateStamps:
+    """Receipt dates change once a minute: format each minute once, not once per receipt."""
+
+    __slots__ = ("_cache",)
+
+    def __init__(self) -> None:
+        self._cache: dict[int, str] = {}
+
+    def __call__(self, epoch: float) -> str:
+        minute = int(epoch // 60)
+        stamp = self._cache.get(minute)
+        if stamp is None:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            stamp = self._cache[minute] = date_stamp(epoch)
+        return stamp
+
+
 def receipt_text(
-    record: MessageRecord, step: Step, done_epoch: float, receipt_id: str, account: Account
+    record: MessageRecord,
+    step: Step,
+    done_epoch: float,
+    receipt_id: str,
+    account: Account,
+    stamps: DateStamps | None = None,
 ) -> bytes:
     text = ""
     if is_text_coding(record.data_coding):
@@ -49,17 +71,17 @@ def receipt_text(
             text = decode_text(body[:80], record.data_coding) or ""
         except CodecError:
             text = ""  # a cut UCS-2 pair or odd bytes: the receipt still goes out
-    receipt = ReceiptText(
-        id=receipt_id,
-        sub=1,
-        dlvrd=1 if step.stat == "DELIVRD" else 0,
-        submit_date=datetime.fromtimestamp(record.submitted_at, UTC),
-        done_date=datetime.fromtimestamp(done_epoch, UTC),
-        stat=step.stat,
-        err=step.err,
-        text=text[:20].encode("ascii", "replace").decode("ascii"),
-    )
-    return receipt.render(text_label=account.receipt_text_label).encode("ascii")
+    stamp = stamps or date_stamp
+    return format_receipt(
+        receipt_id,
+        1 if step.stat == "DELIVRD" else 0,
+        stamp(record.submitted_at),
+        stamp(done_epoch),
+        step.stat,
+        step.err,
+        text[:20].encode("ascii", "replace").decode("ascii"),
+        account.receipt_text_label,
+    ).encode("ascii")
 
 
 def build_receipt(
@@ -70,10 +92,11 @@ def build_receipt(
     *,
     receipt_id: str | None = None,
     as_data_sm: bool = False,
+    stamps: DateStamps | None = None,
 ) -> Pdu:
     """One step of a message as the receipt PDU a client receives."""
     message_id = receipt_id or record.message_id
-    text = receipt_text(record, step, done_epoch, message_id, account)
+    text = receipt_text(record, step, done_epoch, message_id, account, stamps)
     esm_class = ESM_CLASS_RECEIPT if step.final else ESM_CLASS_INTERMEDIATE
     params: dict[str, object] = {
         "service_type": "",
@@ -112,6 +135,7 @@ class ReceiptSender:
         self.faults = faults
         self.on_fault = on_fault
         self.rng = random.Random(None if seed is None else seed ^ 0xD1A)
+        self.stamps = DateStamps()
         self._held: dict[str, list[tuple[Callable[[Delivery], None], Delivery]]] = {}
 
     def send(
@@ -141,7 +165,13 @@ class ReceiptSender:
         deliveries = [
             Delivery(
                 build_receipt(
-                    record, step, account, now, receipt_id=receipt_id, as_data_sm=as_data_sm
+                    record,
+                    step,
+                    account,
+                    now,
+                    receipt_id=receipt_id,
+                    as_data_sm=as_data_sm,
+                    stamps=self.stamps,
                 ),
                 "receipt",
                 record.message_id,

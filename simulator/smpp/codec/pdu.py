@@ -373,7 +373,11 @@ def encode_pdu(pdu: Pdu) -> bytes:
         and not pdu.params
         and not pdu.tlvs
     ):
-        _encode_fields(pdu, spec, parts)
+        fast = _encode_sm_fields(pdu.params) if pdu.command_id in _SM_LAYOUT else None
+        if fast is not None:
+            parts.append(fast)
+        else:
+            _encode_fields(pdu, spec, parts)
     for tag, value in pdu.tlvs:
         parts.append(_TLV_HEAD.pack(tag, len(value)))
         parts.append(value)
@@ -385,6 +389,75 @@ def encode_pdu(pdu: Pdu) -> bytes:
             HEADER_SIZE + len(body), pdu.command_id, pdu.command_status, pdu.sequence_number
         )
         + body
+    )
+
+
+_SM_LAYOUT = frozenset({CommandId.SUBMIT_SM, CommandId.DELIVER_SM})
+_SM_STRINGS = (
+    ("service_type", 6),
+    ("source_addr", 21),
+    ("destination_addr", 21),
+    ("schedule_delivery_time", 17),
+    ("validity_period", 17),
+)
+_SM_OCTETS = (
+    "source_addr_ton",
+    "source_addr_npi",
+    "dest_addr_ton",
+    "dest_addr_npi",
+    "esm_class",
+    "protocol_id",
+    "priority_flag",
+    "registered_delivery",
+    "replace_if_present_flag",
+    "data_coding",
+    "sm_default_msg_id",
+)
+
+
+def _encode_sm_fields(params: dict[str, ParamValue]) -> bytes | None:
+    """submit_sm/deliver_sm mandatory fields in one pass (receipts are the hot path).
+
+    Returns None for anything unusual (a missing or ill-typed field, a value out of bounds):
+    the generic encoder then produces the exact error.
+    """
+    strings = []
+    for name, size in _SM_STRINGS:
+        value = params.get(name, "")
+        if type(value) is not str or len(value) >= size or "\x00" in value:
+            return None
+        strings.append(value.encode("latin-1"))
+    octets = []
+    for name in _SM_OCTETS:
+        number = params.get(name, 0)
+        if type(number) is not int or not 0 <= number <= 0xFF:
+            return None
+        octets.append(number)
+    short_message = params.get("short_message", b"")
+    if type(short_message) is not bytes or len(short_message) > 254:
+        return None
+    service_type, source, destination, schedule, validity = strings
+    (s_ton, s_npi, d_ton, d_npi, esm, pid, priority, registered, replace, coding, default_id) = (
+        octets
+    )
+    return b"".join(
+        (
+            service_type,
+            b"\x00",
+            bytes((s_ton, s_npi)),
+            source,
+            b"\x00",
+            bytes((d_ton, d_npi)),
+            destination,
+            b"\x00",
+            bytes((esm, pid, priority)),
+            schedule,
+            b"\x00",
+            validity,
+            b"\x00",
+            bytes((registered, replace, coding, default_id, len(short_message))),
+            short_message,
+        )
     )
 
 
