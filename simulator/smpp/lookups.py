@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 from simulator.core.clock import Clock
 from simulator.smpp.codec.constants import CommandStatus as S
-from simulator.smpp.codec.constants import MessageState
 from simulator.smpp.codec.pdu import Pdu, response_for
 from simulator.smpp.codec.smpp_time import parse_smpp_time
 from simulator.store.messages import MessageRecord, MessageStore
@@ -64,14 +63,6 @@ def cancellable(
         and record.destination_addr == destination
         and (not service_type or record.service_type == service_type)
     ]
-
-
-def mark_deleted(record: MessageRecord, clock: Clock) -> None:
-    record.final = True
-    record.state = MessageState.DELETED
-    record.stat = "DELETED"
-    record.done_at = clock.time()
-    record.history.append((clock.now(), "DELETED", record.err))
 
 
 def replace_message(store: MessageStore, account: str | None, pdu: Pdu, clock: Clock) -> int:

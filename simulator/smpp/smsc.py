@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Callable
 from typing import cast
 
 from simulator.core.accounts import Account
-from simulator.core.clock import BatchedTimers, Clock, TimerHandle
+from simulator.core.clock import Clock
 from simulator.core.events import Event, EventBus
 from simulator.core.ids import MessageIdGenerator
 from simulator.engine.faults import FaultDecider, ReceiptFaults
 from simulator.engine.plan import Plan, Planner, Step, Submission
+from simulator.engine.timelines import Timelines
 from simulator.smpp.accounts import AccountRegistry
 from simulator.smpp.codec.constants import (
     REGISTERED_DELIVERY_FAILURE,
@@ -26,15 +26,13 @@ from simulator.smpp.codec.constants import (
     REGISTERED_DELIVERY_INTERMEDIATE,
     REGISTERED_DELIVERY_MASK,
     REGISTERED_DELIVERY_SUCCESS,
-    STATE_BY_STAT,
-    MessageState,
 )
 from simulator.smpp.codec.constants import CommandStatus as S
 from simulator.smpp.codec.errors import CodecError
 from simulator.smpp.codec.pdu import DestAddress, Pdu, UnsuccessSme, response_for
 from simulator.smpp.delivery import Delivery, DeliveryQueue
 from simulator.smpp.intake import message_from_pdu, mo_pdus
-from simulator.smpp.lookups import cancellable, mark_deleted, query_response, replace_message
+from simulator.smpp.lookups import cancellable, query_response, replace_message
 from simulator.smpp.ratelimit import TokenBucket
 from simulator.smpp.receipts import ReceiptSender
 from simulator.smpp.session import SmscSession
@@ -80,6 +78,7 @@ class Smsc:
         store: MessageStore | None = None,
         faults: FaultDecider | None = None,
         timer_resolution: float = 0.0,
+        timelines: Timelines | None = None,
     ) -> None:
         self.accounts = accounts
         self.planner = planner
@@ -90,11 +89,10 @@ class Smsc:
         self.store = store or MessageStore()
         self.sessions: dict[str, SmscSession] = {}
         self._states: dict[str, AccountState] = {}
-        self._timers: dict[str, list[TimerHandle]] = {}
-        self._deferred: dict[str, Callable[[], None]] = {}
+
         self._concat_plans: dict[tuple[str, str, str, int, int], tuple[Plan, int]] = {}
         self._mo_reference = 0
-        self._step_timers = BatchedTimers(clock, timer_resolution)
+        self.timelines = timelines or Timelines(clock, self.store, timer_resolution)
         self.faults = faults
         self._fault_buckets: dict[int, TokenBucket] = {}
         self.receipts = ReceiptSender(clock, faults, self._receipt_fault, seed)
@@ -299,9 +297,7 @@ class Smsc:
 
     def on_response_sent(self, session: SmscSession, message_id: str) -> None:
         """A delayed submit response went out: now the message's timeline may start."""
-        start = self._deferred.pop(message_id, None)
-        if start is not None:
-            start()
+        self.timelines.release(message_id)
 
     def on_submit_multi(self, session: SmscSession, pdu: Pdu) -> Pdu:
         account = session.account
@@ -403,22 +399,7 @@ class Smsc:
         offset = 0.0
         if record.history and record.history[-1][1] == "SCHEDULED":
             offset = float(record.history[-1][2])
-        steps = plan.steps
-
-        def start() -> None:
-            timers = [
-                self._step_timers.call_later(
-                    offset + step.delay, self._step_callback(key, record, step)
-                )
-                for step in steps
-            ]
-            if timers:
-                self._timers[key] = timers
-
-        if defer:
-            self._deferred[key] = start
-        else:
-            start()
+        self.timelines.start(key, record, plan.steps, self._on_step, offset=offset, defer=defer)
         self.counters["submitted"] += 1
         if self.events.active:
             self._publish(
@@ -445,21 +426,7 @@ class Smsc:
         return status, ""
 
     # -- timelines and receipts ----------------------------------------------------------
-    def _step_callback(self, key: str, record: MessageRecord, step: Step) -> Callable[[], None]:
-        return lambda: self._apply_step(key, record, step)
-
-    def _apply_step(self, key: str, record: MessageRecord, step: Step) -> None:
-        if record.final:
-            return
-        record.stat = step.stat
-        record.err = step.err
-        record.state = STATE_BY_STAT.get(step.stat, MessageState.UNKNOWN)
-        record.history.append((self.clock.now(), step.stat, step.err))
-        if step.final:
-            record.final = True
-            record.done_at = self.clock.time()
-            self._timers.pop(key, None)
-            self.store.mark_finished(record, key)
+    def _on_step(self, record: MessageRecord, step: Step) -> None:
         if not record.lost and self._wants_receipt(record.registered_delivery, step):
             self.queue_receipt(record, step)
 
@@ -529,10 +496,7 @@ class Smsc:
         if not found:
             return S.ESME_RCANCELFAIL
         for key, record in found:
-            for timer in self._timers.pop(key, []):
-                timer.cancel()
-            mark_deleted(record, self.clock)
-            self.store.mark_finished(record, key)
+            self.timelines.cancel(key, record)
         return S.ESME_ROK
 
     def on_replace(self, session: SmscSession, pdu: Pdu) -> int:

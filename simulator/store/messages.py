@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -39,6 +40,9 @@ class MessageRecord:
     part_count: int = 1
     concat_ref: int | None = None
     transport: str = "smpp"
+    provider: str | None = None  # provider whose API or SMPP flavour took it
+    catalog_key: str | None = None  # catalog entry of the current state, when known
+    extra: dict[str, Any] = field(default_factory=dict)  # transport-specific fields
     rule: str | None = None  # the scenario rule that decided its fate
     lost: bool = False  # its receipts are lost on purpose (scenario)
     history: list[tuple[float, str, str]] = field(default_factory=list)
