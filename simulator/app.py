@@ -15,9 +15,10 @@ from pathlib import Path
 
 from simulator.catalog.registry import CatalogRegistry, load_registry
 from simulator.config import Settings
-from simulator.core.clock import Clock, RealClock
+from simulator.core.clock import Clock
 from simulator.core.errors import ConfigError, SimulatorError
 from simulator.core.events import Event, EventBus
+from simulator.core.realclock import RealClock
 from simulator.engine.faults import FaultDecider
 from simulator.engine.plan import FixedDeliveryPlanner, Planner
 from simulator.engine.runtime import ScenarioRuntime

@@ -11,11 +11,9 @@ receipt dates) and `call_later` timers that can be cancelled.
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import itertools
 import math
-import time as _time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -34,27 +32,6 @@ class Clock(Protocol):
         ...
 
     def call_later(self, delay: float, callback: Callable[[], object]) -> TimerHandle: ...
-
-
-class RealClock:
-    """Loop time, optionally scaled: at `scale=3600` one real second is one simulated hour."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, scale: float = 1.0) -> None:
-        if scale <= 0:
-            raise ValueError("time scale must be positive")
-        self._loop = loop
-        self.scale = scale
-        self._origin_loop = loop.time()
-        self._origin_wall = _time.time()
-
-    def now(self) -> float:
-        return (self._loop.time() - self._origin_loop) * self.scale
-
-    def time(self) -> float:
-        return self._origin_wall + self.now()
-
-    def call_later(self, delay: float, callback: Callable[[], object]) -> TimerHandle:
-        return self._loop.call_later(max(0.0, delay) / self.scale, callback)
 
 
 class _VirtualTimer:
