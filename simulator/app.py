@@ -29,6 +29,7 @@ from simulator.smpp.codec.constants import CommandId, CommandStatus
 from simulator.smpp.server import SmppServer
 from simulator.smpp.session import SessionSettings
 from simulator.smpp.smsc import Smsc
+from simulator.store.journal import Journal
 
 log = logging.getLogger("dlrsim")
 
@@ -69,6 +70,9 @@ class Simulator:
     ) -> None:
         self.settings = settings or Settings()
         self.events = EventBus()
+        self.journal = Journal(max(1, self.settings.journal_size))
+        if self.settings.journal_size:
+            self.events.subscribe(self.journal.record_event)
         self._clock = clock
         self._planner = planner
         self.smsc: Smsc | None = None

@@ -46,6 +46,9 @@ class Settings(BaseModel):
     response_timeout: float = Field(default=10.0, gt=0)
     max_command_length: int = Field(default=64 * 1024, ge=64, le=16 * 1024 * 1024)
     system_id: str = Field(default="dlrsim", max_length=15)
+    journal_size: int = Field(
+        default=100_000, ge=0, description="events kept in memory; 0 turns the journal off"
+    )
     log_format: Literal["text", "json"] = "text"
     quiet: bool = False
 

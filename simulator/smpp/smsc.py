@@ -395,6 +395,7 @@ class Smsc:
         key = key or record.message_id
         record.rule = plan.rule
         record.lost = plan.lost
+        record.plan = plan.steps
         self.store.add(record, key=key)
         offset = 0.0
         if record.history and record.history[-1][1] == "SCHEDULED":
@@ -407,9 +408,17 @@ class Smsc:
                 record.account,
                 message_id=record.message_id,
                 status=0,
+                transport="smpp",
+                provider=record.provider,
                 source=record.source_addr,
                 destination=record.destination_addr,
-                part=f"{record.part_index}/{record.part_count}",
+                text=submission.get_text(),
+                data_coding=record.data_coding,
+                registered_delivery=record.registered_delivery,
+                part_index=record.part_index,
+                part_count=record.part_count,
+                rule=plan.rule,
+                outcome=plan.reason,
             )
         return S.ESME_ROK
 
@@ -427,7 +436,20 @@ class Smsc:
 
     # -- timelines and receipts ----------------------------------------------------------
     def _on_step(self, record: MessageRecord, step: Step) -> None:
-        if not record.lost and self._wants_receipt(record.registered_delivery, step):
+        wanted = not record.lost and self._wants_receipt(record.registered_delivery, step)
+        if self.events.active:
+            self._publish(
+                "status",
+                record.account,
+                message_id=record.message_id,
+                stat=step.stat,
+                err=step.err,
+                final=step.final,
+                catalog_key=step.catalog_key,
+                provider=step.provider,
+                receipt=wanted,
+            )
+        if wanted:
             self.queue_receipt(record, step)
 
     @staticmethod
@@ -447,6 +469,7 @@ class Smsc:
         state = self._state_for(record.account)
         queued = self.receipts.send(record, step, state.account, state.queue.put, state.ids.next_id)
         self.counters["receipts_queued"] += queued
+
 
     def _receipt_fault(self, where: str, effects: ReceiptFaults, record: MessageRecord) -> None:
         self.counters["faults_applied"] += len(effects.applied)
@@ -535,5 +558,6 @@ class Smsc:
         return 0 if state is None else len(state.queue)
 
     def _publish(self, kind: str, account: str | None, **data: object) -> None:
-        if self.events.active:
-            self.events.publish(Event(kind, self.clock.time(), account, dict(data)))
+        events = self.events
+        if events.active:
+            events.publish(Event(kind, self.clock.time(), account, data))

@@ -45,6 +45,7 @@ class MessageRecord:
     extra: dict[str, Any] = field(default_factory=dict)  # transport-specific fields
     rule: str | None = None  # the scenario rule that decided its fate
     lost: bool = False  # its receipts are lost on purpose (scenario)
+    plan: tuple[Any, ...] = ()  # the planned steps (engine Steps), for the journal views
     history: list[tuple[float, str, str]] = field(default_factory=list)
 
 
