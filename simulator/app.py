@@ -22,6 +22,11 @@ from simulator.core.realclock import RealClock
 from simulator.engine.faults import FaultDecider
 from simulator.engine.plan import FixedDeliveryPlanner, Planner
 from simulator.engine.runtime import ScenarioRuntime
+from simulator.engine.timelines import Timelines
+from simulator.http.server import HttpServer
+from simulator.http.webhooks import WebhookEmitter
+from simulator.providers import load_adapters
+from simulator.providers.base import ProviderAdapter, ProviderContext
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
 from simulator.smpp.accounts import AccountRegistry
@@ -30,6 +35,7 @@ from simulator.smpp.server import SmppServer
 from simulator.smpp.session import SessionSettings
 from simulator.smpp.smsc import Smsc
 from simulator.store.journal import Journal
+from simulator.store.messages import MessageStore
 
 log = logging.getLogger("dlrsim")
 
@@ -57,7 +63,8 @@ class Listener:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'smpps' if self.tls else 'smpp'}://{host}:{self.port}"
+        scheme = {"smpp": "smpp", "smpp-tls": "smpps", "http": "http", "https": "https"}[self.name]
+        return f"{scheme}://{host}:{self.port}"
 
 
 class Simulator:
@@ -82,6 +89,11 @@ class Simulator:
         self.scenario: ScenarioRuntime | None = None
         self.scenario_path: Path | None = None
         self._watch_task: asyncio.Task[None] | None = None
+        self.http: HttpServer | None = None
+        self.webhooks: WebhookEmitter | None = None
+        self.providers: dict[str, ProviderAdapter] = {}
+        self.store = MessageStore()
+        self.timelines: Timelines | None = None
 
     @property
     def clock(self) -> Clock:
@@ -119,6 +131,8 @@ class Simulator:
             planner = FixedDeliveryPlanner(enroute, settings.delivered_after)
         accept_any = settings.accept_any if settings.accept_any is not None else not accounts
         registry = AccountRegistry(accounts, accept_any=accept_any)
+        self.store = MessageStore()
+        self.timelines = Timelines(self._clock, self.store, resolution)
         self.smsc = Smsc(
             registry,
             planner,
@@ -127,7 +141,8 @@ class Simulator:
             events=self.events,
             seed=settings.seed,
             faults=faults,
-            timer_resolution=resolution,
+            store=self.store,
+            timelines=self.timelines,
         )
         if self.scenario is not None:
             smsc = self.smsc
@@ -148,8 +163,50 @@ class Simulator:
                 settings.smpp_tls_host or settings.smpp_host, settings.smpp_tls_port, tls
             )
             self.listeners.append(Listener("smpp-tls", host, port, tls=True))
+        if settings.http_port is not None or settings.https_port is not None:
+            await self._start_http(planner, registry)
         if settings.watch and self.scenario_path is not None:
             self._watch_task = asyncio.create_task(self._watch(self.scenario_path))
+
+    async def _start_http(self, planner: Planner, accounts: AccountRegistry) -> None:
+        settings = self.settings
+        assert self.timelines is not None
+        self.registry = self.registry or load_registry()
+        self.webhooks = WebhookEmitter(self.clock, self.events)
+        context = ProviderContext(
+            registry=self.registry,
+            planner=planner,
+            store=self.store,
+            timelines=self.timelines,
+            clock=self.clock,
+            events=self.events,
+            webhooks=self.webhooks,
+            accounts=lambda: list(accounts),
+            accept_any=accounts.accept_any,
+            callback_urls=settings.callback_urls,
+            faults=lambda: self.scenario.faults if self.scenario is not None else None,
+            seed=settings.seed,
+        )
+        self.providers = {adapter.name: adapter for adapter in load_adapters(context)}
+        self.http = HttpServer()
+        for adapter in self.providers.values():
+            self.http.add_routes(adapter.routes())
+        if settings.http_port is not None:
+            host, port = await self.http.listen(settings.http_host, settings.http_port)
+            self.listeners.append(Listener("http", host, port))
+        if settings.https_port is not None:
+            host, port = await self.http.listen(
+                settings.https_host or settings.http_host, settings.https_port, self._tls_context()
+            )
+            self.listeners.append(Listener("https", host, port, tls=True))
+
+    @property
+    def http_url(self) -> str | None:
+        """Base URL of the provider APIs (point a provider SDK's base URL here)."""
+        for listener in self.listeners:
+            if listener.name in ("http", "https"):
+                return listener.url
+        return None
 
     def _tls_context(self) -> ssl.SSLContext:
         settings = self.settings
@@ -224,6 +281,12 @@ class Simulator:
             self._watch_task = None
         if self.smpp is not None:
             await self.smpp.stop(timeout)
+        if self.http is not None:
+            await self.http.stop()
+            self.http = None
+        if self.webhooks is not None:
+            await self.webhooks.close()
+            self.webhooks = None
         self.listeners.clear()
 
     async def __aenter__(self) -> Simulator:

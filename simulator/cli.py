@@ -41,6 +41,24 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
         help="SMPP listener (default 127.0.0.1:2775; port 0 picks a free port) [DLRSIM_SMPP]",
     )
     parser.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="HTTP listener for the provider APIs (default 127.0.0.1:8775; 'off' for none) "
+        "[DLRSIM_HTTP]",
+    )
+    parser.add_argument(
+        "--https",
+        metavar="HOST:PORT",
+        help="extra HTTPS listener (uses --tls-cert/--tls-key) [DLRSIM_HTTPS]",
+    )
+    parser.add_argument(
+        "--callback-url",
+        metavar="PROVIDER=URL",
+        action="append",
+        help="delivery callback URL for a provider that sets it in its portal (Clickatell, "
+        "Sinch, ClickSend); repeatable [DLRSIM_<PROVIDER>_CALLBACK_URL]",
+    )
+    parser.add_argument(
         "--smpp-tls", metavar="HOST:PORT", help="extra SMPP-over-TLS listener [DLRSIM_SMPP_TLS]"
     )
     parser.add_argument(
@@ -133,13 +151,16 @@ def _configure_logging(quiet: bool, fmt: str) -> None:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from simulator.app import Simulator
-    from simulator.config import build_settings
+    from simulator.config import DEFAULT_HTTP_PORT, build_settings
     from simulator.eventlog import EventLogger
     from simulator.scenario.files import default_scenario_path
 
     flags = {
         "smpp": args.smpp,
         "smpp_tls": args.smpp_tls,
+        "http": args.http,
+        "https": args.https,
+        "callback_url": args.callback_url,
         "tls_cert": args.tls_cert,
         "tls_key": args.tls_key,
         "config": args.config,
@@ -154,6 +175,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "log_format": args.log_format,
     }
     settings = build_settings(flags)
+    if "http_port" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"http_port": DEFAULT_HTTP_PORT})
     if settings.scenario is None:
         settings = settings.model_copy(update={"scenario": default_scenario_path()})
     elif str(settings.scenario) == "none":

@@ -7,6 +7,7 @@ Every flag has a `DLRSIM_*` twin (`--smpp` is `DLRSIM_SMPP`, `--time-scale` is
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,8 @@ from simulator.core.accounts import Account
 from simulator.core.errors import ConfigError
 
 DEFAULT_SMPP_PORT = 2775
+DEFAULT_HTTP_PORT = 8775
+_CALLBACK_ENV = re.compile(r"^DLRSIM_([A-Z]+)_CALLBACK_URL$")
 
 
 class Settings(BaseModel):
@@ -25,6 +28,20 @@ class Settings(BaseModel):
 
     smpp_host: str = "127.0.0.1"
     smpp_port: int = Field(default=DEFAULT_SMPP_PORT, ge=0, le=65535)
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="provider APIs and control API; null: off (the CLI defaults to 8775)",
+    )
+    https_host: str | None = None
+    https_port: int | None = Field(default=None, ge=0, le=65535)
+    callback_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="provider -> URL for delivery callbacks the request cannot name "
+        "(Clickatell, Sinch and ClickSend set theirs in a portal)",
+    )
     smpp_tls_host: str | None = None
     smpp_tls_port: int | None = Field(default=None, ge=0, le=65535)
     tls_cert: Path | None = None
@@ -60,6 +77,8 @@ class Settings(BaseModel):
 #: Flag/env names (without the DLRSIM_ prefix) and how each maps onto Settings fields.
 ENV_KEYS: dict[str, str] = {
     "SMPP": "smpp",
+    "HTTP": "http",
+    "HTTPS": "https",
     "SMPP_TLS": "smpp_tls",
     "TLS_CERT": "tls_cert",
     "TLS_KEY": "tls_key",
@@ -117,10 +136,14 @@ def build_settings(flags: Mapping[str, Any], environ: Mapping[str, str] | None =
     `flags` uses the CLI's names (`smpp`, `config`, `seed`, ...); None means "not given".
     """
     env = os.environ if environ is None else environ
-    from_env = {
+    from_env: dict[str, Any] = {
         name: env[f"DLRSIM_{key}"] for key, name in ENV_KEYS.items() if f"DLRSIM_{key}" in env
     }
     given = {key: value for key, value in flags.items() if value is not None}
+    for name, url in env.items():
+        match = _CALLBACK_ENV.match(name)
+        if match and url:
+            from_env.setdefault("callback_url", []).append(f"{match.group(1).lower()}={url}")
     config_path = given.get("config") or from_env.get("config")
     merged: dict[str, Any] = {}
     source = "defaults"
@@ -146,7 +169,17 @@ def build_settings(flags: Mapping[str, Any], environ: Mapping[str, str] | None =
 
 
 def _apply(merged: dict[str, Any], key: str, value: Any) -> None:
-    if key in ("smpp", "smpp_tls"):
+    if key == "http" and str(value).strip().lower() in ("off", "none", ""):
+        merged["http_port"] = None
+    elif key == "callback_url":
+        for item in value if isinstance(value, list) else [value]:
+            provider, sep, url = str(item).partition("=")
+            if not sep or not provider or not url.startswith(("http://", "https://")):
+                raise ConfigError(
+                    f"callback URL {item!r}: expected PROVIDER=http(s)://HOST[:PORT]/PATH"
+                )
+            merged.setdefault("callback_urls", {})[provider.strip().lower()] = url
+    elif key in ("smpp", "smpp_tls", "http", "https"):
         host, port = parse_address(str(value))
         merged[f"{key}_host"] = host
         merged[f"{key}_port"] = port

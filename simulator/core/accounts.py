@@ -23,6 +23,17 @@ class Account(BaseModel):
     password: str | None = Field(
         default=None, max_length=8, description="null accepts any password"
     )
+    api_key: str | None = Field(
+        default=None,
+        description="credential for the provider HTTP APIs (Infobip App key, Clickatell key, "
+        "ClickSend API key with system_id as user name, smsmode accessToken, Sinch "
+        "AuthenticationToken with system_id as UserName); null accepts any",
+    )
+    provider: str | None = Field(
+        default=None,
+        description="provider this account impersonates: its message-id shape on SMPP, and "
+        "the only provider API it may call (null: any)",
+    )
     bind_types: list[BindType] = Field(default_factory=lambda: list(_DEFAULT_BIND_TYPES))
     max_binds: int = Field(default=10, ge=1)
     window: int = Field(

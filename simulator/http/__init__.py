@@ -1,0 +1,1 @@
+"""HTTP transport: one aiohttp server for the provider APIs, the control API and the UI."""
