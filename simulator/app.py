@@ -155,20 +155,24 @@ class Simulator:
             max_command_length=settings.max_command_length,
         )
         self.smpp = SmppServer(self.smsc, net_clock, session_settings)
+        # Load certificates before anything listens: a bad one must not leave ports open.
+        needs_tls = settings.smpp_tls_port is not None or settings.https_port is not None
+        tls = self._tls_context() if needs_tls else None
         host, port = await self.smpp.listen(settings.smpp_host, settings.smpp_port)
         self.listeners.append(Listener("smpp", host, port))
         if settings.smpp_tls_port is not None:
-            tls = self._tls_context()
             host, port = await self.smpp.listen(
                 settings.smpp_tls_host or settings.smpp_host, settings.smpp_tls_port, tls
             )
             self.listeners.append(Listener("smpp-tls", host, port, tls=True))
         if settings.http_port is not None or settings.https_port is not None:
-            await self._start_http(planner, registry)
+            await self._start_http(planner, registry, tls)
         if settings.watch and self.scenario_path is not None:
             self._watch_task = asyncio.create_task(self._watch(self.scenario_path))
 
-    async def _start_http(self, planner: Planner, accounts: AccountRegistry) -> None:
+    async def _start_http(
+        self, planner: Planner, accounts: AccountRegistry, tls: ssl.SSLContext | None
+    ) -> None:
         settings = self.settings
         assert self.timelines is not None
         self.registry = self.registry or load_registry()
@@ -196,7 +200,7 @@ class Simulator:
             self.listeners.append(Listener("http", host, port))
         if settings.https_port is not None:
             host, port = await self.http.listen(
-                settings.https_host or settings.http_host, settings.https_port, self._tls_context()
+                settings.https_host or settings.http_host, settings.https_port, tls
             )
             self.listeners.append(Listener("https", host, port, tls=True))
 
@@ -212,11 +216,17 @@ class Simulator:
         settings = self.settings
         if settings.tls_cert is None or settings.tls_key is None:
             raise ConfigError("a TLS listener needs both --tls-cert and --tls-key")
+        for label, path in (("certificate", settings.tls_cert), ("key", settings.tls_key)):
+            if not path.is_file():
+                raise ConfigError(f"TLS {label} file {path} does not exist (or is not a file)")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         try:
             context.load_cert_chain(str(settings.tls_cert), str(settings.tls_key))
         except (OSError, ssl.SSLError) as error:
-            raise ConfigError(f"cannot load TLS certificate/key: {error}") from error
+            raise ConfigError(
+                f"cannot load TLS certificate {settings.tls_cert} with key {settings.tls_key}: "
+                f"{getattr(error, 'reason', None) or error}"
+            ) from error
         return context
 
     def load_scenario_file(self, path: Path) -> Scenario:

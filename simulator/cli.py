@@ -14,7 +14,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn, cast
 
 from simulator import __version__
 from simulator.core.errors import SimulatorError
@@ -116,8 +116,15 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments give one `dlrsim:` line (and exit status 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"dlrsim: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="dlrsim",
         description="SMPP/DLR simulator for integration testing: a fake SMSC with "
         "scripted receipts.",
@@ -126,7 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
         "  dlrsim send --to 447700900123 --text hello\n  dlrsim catalog list",
     )
     parser.add_argument("--version", action="version", version=f"dlrsim {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", metavar="COMMAND"),
+    )
     _serve_parser(sub)
     from simulator.cli_tools import register_tools
 
@@ -187,6 +197,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         simulator = Simulator(settings)
         if not settings.quiet:
             simulator.events.subscribe(EventLogger(settings.log_format))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, stop.set)
         await simulator.start()
         # A long-running server makes many small, long-lived objects (message records, queued
         # receipts); the default thresholds run full collections often enough to cost a fifth
@@ -194,11 +209,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         gc.freeze()
         gc.set_threshold(50_000, 50, 100)
         print(banner(simulator), flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(signum, stop.set)
         await stop.wait()
         print("dlrsim: stopping (unbinding sessions)", file=sys.stderr, flush=True)
         await simulator.stop()

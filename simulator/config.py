@@ -118,7 +118,10 @@ def load_config_file(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from error
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "syntax error"
+        raise ConfigError(f"{path}{line}: not valid YAML: {problem}") from error
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -35,6 +35,7 @@ from simulator.providers.base import (
 from simulator.providers.smsmode_form import (
     API_TEXT,
     AUTHENTICATION_ERROR,
+    INSUFFICIENT_CREDIT,
     INTERNAL_ERROR,
     MISSING_PARAMETER,
     TEMPORARILY_UNAVAILABLE,
@@ -212,7 +213,7 @@ class Adapter(ProviderAdapter):
         entry = refused.entry
         if entry is not None and entry.key in self._by_key:
             code = self._statut(entry)
-            return code, API_TEXT.get(code, entry.name)
+            return code, API_TEXT[code] if code == INSUFFICIENT_CREDIT else entry.name
         named = (refused.plan.reject_http or "").strip()
         if named.isdigit() and int(named) in API_TEXT and int(named) != 0:
             return int(named), API_TEXT[int(named)]
@@ -240,9 +241,10 @@ class Adapter(ProviderAdapter):
         url = record.extra.get("callback_url")
         if not url or previous == entry.key:
             return []
-        params = {"numero": record.destination_addr, "date_reception": report_time(
-            self.context.clock.time()
-        )}
+        params = {
+            "numero": record.destination_addr,
+            "date_reception": report_time(self.context.clock.time()),
+        }
         params.update({name: str(value) for name, value in entry.callback.items()})
         params["smsID"] = str(record.extra.get("sms_id") or record.message_id)
         ref = record.extra.get("client_ref")

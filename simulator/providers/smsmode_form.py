@@ -113,7 +113,9 @@ def parse_send(
     numero = params.get("numero", "").strip()
     if not numero:
         if params.get("groupe"):
-            raise ApiError(MISSING_PARAMETER, "Invalid parameter: groupe (not simulated; use numero)")
+            raise ApiError(
+                MISSING_PARAMETER, "Invalid parameter: groupe (not simulated; use numero)"
+            )
         raise ApiError(MISSING_PARAMETER, "Missing parameter: numero")
     message = params.get("message", "")
     if not message:
@@ -141,13 +143,9 @@ def parse_send(
             raise ApiError(MISSING_PARAMETER, f"Invalid parameter: nbr_msg (1 to {MAX_PARTS})")
         limit = int(nbr_msg)
     if part_count(message) > limit:
-        raise ApiError(
-            MISSING_PARAMETER, f"Invalid parameter: message (longer than {limit} SMS)"
-        )
+        raise ApiError(MISSING_PARAMETER, f"Invalid parameter: message (longer than {limit} SMS)")
     sender = params.get("emetteur", "").strip()
-    if sender and (
-        len(sender) > (MAX_NUMERIC_SENDER if sender.isdigit() else MAX_ALPHA_SENDER)
-    ):
+    if sender and (len(sender) > (MAX_NUMERIC_SENDER if sender.isdigit() else MAX_ALPHA_SENDER)):
         raise ApiError(MISSING_PARAMETER, "Invalid parameter: emetteur (too long)")
     ref = params.get("refClient") or None
     if ref is not None and len(ref) > MAX_REF_CLIENT:
