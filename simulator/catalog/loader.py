@@ -10,6 +10,7 @@ whole catalog, are pinned down again here so that they too point at the exact en
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -51,11 +52,20 @@ class CatalogError(ProblemsError):
 
 
 def default_catalog_dir() -> Path:
-    """The directory to load: `$DLRSIM_CATALOG_DIR` when set, else the repository's `catalogs/`."""
+    """`$DLRSIM_CATALOG_DIR` when set, else the checkout's `catalogs/`, else the copy a
+    non-editable install put in `<prefix>/share/dlrsim/catalogs`."""
     configured = os.environ.get(CATALOG_DIR_ENV, "").strip()
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / "catalogs"
+    return installed_data_dir("catalogs")
+
+
+def installed_data_dir(name: str) -> Path:
+    """A data folder of the project: from the checkout, or as installed under sys.prefix."""
+    checkout = Path(__file__).resolve().parents[2] / name
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "dlrsim" / name
 
 
 def catalog_files(directory: Path) -> list[Path]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from simulator.catalog.loader import installed_data_dir
+
 SCENARIO_DIR_ENV = "DLRSIM_SCENARIO_DIR"
 DEFAULT_SCENARIO = "default.yaml"
 
@@ -13,7 +15,7 @@ def scenario_dir() -> Path:
     configured = os.environ.get(SCENARIO_DIR_ENV)
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / "scenarios"
+    return installed_data_dir("scenarios")
 
 
 def default_scenario_path() -> Path:
