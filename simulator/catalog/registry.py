@@ -12,11 +12,17 @@ chat products) matches every channel; `channel=None` means "any channel".
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import get_args
 
-from simulator.catalog.loader import CatalogError, load_catalogs
+from simulator.catalog.loader import (
+    CatalogError,
+    catalog_files,
+    default_catalog_dir,
+    load_catalogs,
+)
 from simulator.catalog.model import Catalog, Entry, EntryKind, OutcomeClass
 
 #: Channel value of entries that apply to every channel of the provider.
@@ -242,5 +248,19 @@ def _describe(entry: Entry) -> str:
 
 
 def load_registry(directory: Path | None = None) -> CatalogRegistry:
-    """Load every catalog of `directory` (default: see `default_catalog_dir`) into a registry."""
-    return CatalogRegistry(load_catalogs(directory).values())
+    """Load every catalog of `directory` (default: see `default_catalog_dir`) into a registry.
+
+    Parsed registries are shared while the files are unchanged: parsing all catalogs takes
+    about half a second, and a test suite starts many simulators. A registry is read-only
+    (its lookup memos only ever add answers that cannot change), so sharing is safe.
+    """
+    folder = (directory or default_catalog_dir()).resolve()
+    signature = tuple(
+        (path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in catalog_files(folder)
+    )
+    return _cached_registry(folder, signature)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_registry(folder: Path, signature: tuple[tuple[str, int, int], ...]) -> CatalogRegistry:
+    return CatalogRegistry(load_catalogs(folder).values())

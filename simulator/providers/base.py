@@ -38,7 +38,7 @@ class Outgoing:
     destination: str
     text: str
     source: str = ""
-    client_id: str | None = None  # client-supplied message id (Infobip messageId)
+    client_id: str | None = None  # the id to use: client-supplied (Infobip) or adapter-chosen
     client_ref: str | None = None  # echoed reference (callbackData, custom_string, refClient, ...)
     callback_url: str | None = None  # where this message's delivery callbacks go
     extra: dict[str, Any] = field(default_factory=dict)
@@ -137,8 +137,12 @@ class ProviderContext:
         outgoing: Outgoing,
         *,
         bulk_id: str | None = None,
+        offset: float = 0.0,
     ) -> Accepted | Refused:
-        """Plan one message; accepted ones are stored and their timeline starts."""
+        """Plan one message; accepted ones are stored and their timeline starts.
+
+        `offset` delays the whole timeline (a send scheduled for later by the client).
+        """
         provider = adapter.name
         submission = Submission(
             account=account.system_id,
@@ -203,7 +207,11 @@ class ProviderContext:
             record.message_id = f"{message_id}-{self.new_id(provider)}"
             self.store.add(record)
         self.timelines.start(
-            record.message_id, record, plan.steps, lambda r, s: self.on_step(adapter, r, s)
+            record.message_id,
+            record,
+            plan.steps,
+            lambda r, s: self.on_step(adapter, r, s),
+            offset=max(0.0, offset),
         )
         self._publish(
             "submit",
