@@ -157,10 +157,14 @@ class ScenarioCompiler:
     def entry_outcome(
         self, catalog: Catalog, entry: Entry, after: float = 2.0, intermediate_after: float = 0.5
     ) -> OutcomeTemplate:
-        """An entry as a timeline: the provider's initial status first, unless pointless."""
+        """An entry as a timeline: the provider's initial status first, when the catalog's
+        flow (`next`) leads from it to the entry; a refusal that happens before that status
+        (Sinch's carrier rejections, say) comes alone."""
         steps = []
         initial = next(e for e in catalog.entries if e.key == catalog.initial_status)
-        if entry.final and initial.key != entry.key:
+        reachable = self.registry.final_successors(catalog.provider, initial.key)
+        follows = entry.key in reachable or entry.with_status in reachable
+        if entry.final and initial.key != entry.key and follows:
             first = min(intermediate_after, after)
             steps.append(StepTemplate(step_from_entry(catalog, initial), lambda rng: first))
         steps.append(StepTemplate(step_from_entry(catalog, entry), lambda rng: after))
