@@ -36,6 +36,7 @@ from simulator.providers.sinch_payloads import (
     error_body,
     mo_body,
     parse_message,
+    schedule_offset,
     sent_body,
     status_item,
     status_view,
@@ -97,7 +98,7 @@ class Adapter(ProviderAdapter):
             outgoing = parse_message(fields)
         except SinchRequestError as error:
             return _error(error.status, error.message)
-        result = self.context.submit(self, account, outgoing)
+        result = self._submit(account, outgoing)
         if isinstance(result, Refused):
             status, body = self._refusal(result)
             return web.json_response(body, status=status)
@@ -117,12 +118,18 @@ class Adapter(ProviderAdapter):
         batch_id = self.context.new_id(self.name)
         items: list[dict[str, Any]] = []
         for outgoing in outgoings:
-            result = self.context.submit(self, account, outgoing, bulk_id=batch_id)
+            result = self._submit(account, outgoing, batch_id)
             if isinstance(result, Accepted):
                 items.append({"id": result.record.message_id})
             else:
                 items.append({"id": None, **self._refusal(result)[1]})
         return web.json_response({"id": batch_id, "messages": items})
+
+    def _submit(
+        self, account: Account, outgoing: Outgoing, bulk_id: str | None = None
+    ) -> Accepted | Refused:
+        offset = schedule_offset(outgoing.extra["sinch_options"], self.context.clock.time())
+        return self.context.submit(self, account, outgoing, bulk_id=bulk_id, offset=offset)
 
     def _refusal(self, refused: Refused) -> tuple[int, dict[str, Any]]:
         """A scenario's submit-time rejection as an HTTP error (Sinch documents no other way)."""
@@ -299,8 +306,11 @@ async def _json(request: web.Request) -> Any:
     raw = await request.read()
     try:
         return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SinchRequestError(400, f"the body is not valid JSON: {error}") from error
+    except UnicodeDecodeError as error:
+        raise SinchRequestError(400, "the body is not valid UTF-8 JSON") from error
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        raise SinchRequestError(400, f"the body is not valid JSON ({where})") from error
 
 
 def _object(value: Any, what: str) -> dict[str, Any]:

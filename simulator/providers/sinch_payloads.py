@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulator.catalog.model import Entry
 from simulator.engine.plan import Step
@@ -110,6 +111,8 @@ def parse_message(fields: Mapping[str, Any], where: str = "") -> Outgoing:
         if not isinstance(value, str):
             raise bad(f"{name} must be a string")
         options[name] = value
+    if "scheduledDate" in options:
+        scheduled_date(options)  # refuse a malformed date or zone now, not at send time
     window = fields.get("timeWindow")
     if window is not None:
         options["timeWindow"] = _time_window(window, bad)
@@ -153,6 +156,38 @@ def _time_window(value: Any, bad: Callable[[str], SinchRequestError]) -> list[in
             raise bad("timeWindow must hold hours from 0 to 23")
         hours.append(item)
     return hours
+
+
+def scheduled_date(options: Mapping[str, Any]) -> datetime:
+    """`scheduledDate` (yyyy-MM-ddTHH:mm:ss) in `timeZone`, UTC when none is given."""
+    try:
+        zone = ZoneInfo(options.get("timeZone") or "UTC")
+    except (ValueError, ZoneInfoNotFoundError) as error:
+        raise SinchRequestError(400, f"unknown timeZone {options.get('timeZone')!r}") from error
+    try:
+        local = datetime.strptime(options["scheduledDate"], "%Y-%m-%dT%H:%M:%S")
+    except ValueError as error:
+        raise SinchRequestError(400, "scheduledDate must look like 2017-01-28T02:30:43") from error
+    return local.replace(tzinfo=zone)
+
+
+def schedule_offset(options: Mapping[str, Any], now: float) -> float:
+    """Seconds from now until a scheduled message goes out (0: at once).
+
+    `delayedInMinutes` counts from the request; `scheduledAt` is Unix time, read as
+    milliseconds like every other Sinch timestamp (a value below 10^11 as seconds);
+    `scheduledDate` is a local time in `timeZone`.
+    """
+    if "delayedInMinutes" in options:
+        minutes: int = options["delayedInMinutes"]
+        return max(0.0, minutes * 60.0)
+    if "scheduledAt" in options:
+        value: int = options["scheduledAt"]
+        at = value / 1000.0 if value >= 10**11 else float(value)
+        return max(0.0, at - now)
+    if "scheduledDate" in options:
+        return max(0.0, scheduled_date(options).timestamp() - now)
+    return 0.0
 
 
 # -- where a message stands ----------------------------------------------------------------------
