@@ -40,6 +40,7 @@ from simulator.providers.clicksend_format import (
     HTTP_CODES,
     MESSAGE_STATUSES,
     QUEUED_MSG,
+    REFUSAL_MESSAGES,
     Draft,
     ReceiptRule,
     RequestError,
@@ -132,7 +133,7 @@ class Adapter(ProviderAdapter):
         user_id, subaccount_id = account_ids(account.system_id)
         now = int(self.context.clock.time())
         results: list[dict[str, Any]] = []
-        request_level: list[tuple[str, str]] = []  # refusals the scenario named as HTTP errors
+        request_level: list[str] = []  # refusals the scenario named as whole-request errors
         blocked = 0
         for draft in drafts:
             status, message_id = draft.problem, None
@@ -145,7 +146,7 @@ class Adapter(ProviderAdapter):
                     status = self._refusal_status(outcome)
                     blocked += 1
                     if status in HTTP_CODES:
-                        request_level.append((status, outcome.plan.reason))
+                        request_level.append(status)
             parts = self.part_count(draft.body) if draft.body else 1
             results.append(
                 sent_message(
@@ -159,8 +160,7 @@ class Adapter(ProviderAdapter):
                 )
             )
         if request_level and len(request_level) == len(results):
-            code, reason = request_level[0]
-            return envelope(code, reason or "The request was refused.")
+            return envelope(request_level[0], REFUSAL_MESSAGES[request_level[0]])
         return envelope("SUCCESS", QUEUED_MSG, send_data(results, blocked))
 
     @staticmethod

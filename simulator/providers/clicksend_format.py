@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import string
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,17 @@ HTTP_CODES: dict[str, int] = {
     "METHOD_NOT_FOUND": 405,
     "TOO_MANY_REQUESTS": 429,
     "INTERNAL_SERVER_ERROR": 500,
+}
+
+#: Default response_msg of a whole-request refusal the scenario asks for.
+REFUSAL_MESSAGES: dict[str, str] = {
+    "BAD_REQUEST": "The request was refused as invalid.",
+    "UNAUTHORIZED": "The account may not send this request.",
+    "FORBIDDEN": "This account may not use this resource.",
+    "NOT_FOUND": "The resource was not found.",
+    "METHOD_NOT_FOUND": "This method is not allowed here.",
+    "TOO_MANY_REQUESTS": "Too many requests: slow down and try again later.",
+    "INTERNAL_SERVER_ERROR": "The request failed on the server: try again later.",
 }
 
 #: ClickSend's application status codes: the per-message `status` of a send result.
@@ -239,7 +251,7 @@ def send_data(messages: list[dict[str, Any]], blocked: int) -> dict[str, Any]:
     """`data` of the send answer (SDK model `SendSmsData`)."""
     queued = [m for m in messages if m["status"] == "SUCCESS"]
     return {
-        "total_price": round(sum(price(m["message_parts"]) for m in queued), 4),
+        "total_price": float(round(sum(price(m["message_parts"]) for m in queued), 4)),
         "total_count": len(messages),
         "queued_count": len(queued),
         "messages": messages,
@@ -319,7 +331,7 @@ def inbound(
         "user_id": user_id,
         "subaccount_id": subaccount_id,
         "custom_string": (original[2] if original else None) or "",
-        "_keyword": words[0].lower() if words else "",
+        "_keyword": words[0].strip(string.punctuation).lower() if words else "",
     }
 
 
