@@ -192,7 +192,9 @@ class ScenarioCompiler:
             return OutcomeTemplate(
                 reject_status=status,
                 reject_http=outcome.reject.http,
-                label=f"reject {outcome.reject.smpp or outcome.reject.http}",
+                # The scenario's own words when it gave some: they reach logs and error bodies.
+                label=outcome.reject.reason
+                or f"reject {outcome.reject.smpp or outcome.reject.http}",
             )
         provider = outcome.provider or scenario.provider
         if provider is None:
