@@ -36,6 +36,7 @@ from simulator.providers.infobip_bodies import (
     MAX_PARTS,
     MAX_TEXT_BYTES,
     PARSERS,
+    PRICE,
     V1,
     V2,
     V3,
@@ -44,31 +45,13 @@ from simulator.providers.infobip_bodies import (
     Message,
     RequestInvalid,
     SendRequest,
-    error_v2,
-    error_v3,
+    error_body,
+    log_item,
+    report_item,
     timestamp,
     wrap_results,
 )
 from simulator.store.messages import MessageRecord
-
-#: What every simulated message costs: nothing, in the currency of the docs' examples.
-PRICE = {"pricePerMessage": 0.0, "currency": "EUR"}
-
-# Error texts (our own wording; the codes and the v2 UNAUTHORIZED text are Infobip's).
-_AUTH_V3 = (
-    "Authentication failed: the credentials are missing or not valid.",
-    "Send a valid API key in the Authorization header, as 'App <key>'.",
-)
-_JSON_V3 = (
-    "The request body could not be read as JSON.",
-    "Send a well-formed JSON body and try again.",
-)
-_FIELDS_V3 = (
-    "The request has missing or invalid fields.",
-    "Correct the fields listed under violations and send the request again.",
-)
-_AUTH_V2 = ("UNAUTHORIZED", "Invalid login details")
-_BAD_V2 = "BAD_REQUEST"
 
 
 class Adapter(ProviderAdapter):
@@ -106,17 +89,7 @@ class Adapter(ProviderAdapter):
     def _error(
         version: str, status: int, kind: str, violations: list[tuple[str, str]]
     ) -> web.Response:
-        if version == V3:
-            description, action = {401: _AUTH_V3, 400: _JSON_V3 if kind == "json" else _FIELDS_V3}[
-                status
-            ]
-            body = error_v3(description, action, violations, code=f"E{status}")
-        elif status == 401:
-            body = error_v2(*_AUTH_V2)
-        else:
-            text = "Bad request: the body is not valid JSON" if kind == "json" else "Bad request"
-            body = error_v2(_BAD_V2, text, violations)
-        return web.json_response(body, status=status)
+        return web.json_response(error_body(version, status, kind, violations), status=status)
 
     # -- sending ---------------------------------------------------------------------------
     async def _send_v3(self, request: web.Request) -> web.Response:
@@ -257,30 +230,8 @@ class Adapter(ProviderAdapter):
         self, record: MessageRecord, entry: Entry, version: str, done_at: float | None
     ) -> dict[str, Any]:
         """One delivery report (a `results` item), in the field names of the sending API."""
-        v3 = version == V3
-        report: dict[str, Any] = {}
-        bulk_id = record.extra.get("bulk_id")
-        if bulk_id is not None:
-            report["bulkId"] = bulk_id
-        report["messageId"] = record.message_id
-        report["to"] = record.destination_addr
-        if record.source_addr:
-            report["sender" if v3 else "from"] = record.source_addr
-        report["sentAt"] = timestamp(record.submitted_at)
-        if done_at is not None:
-            report["doneAt"] = timestamp(done_at)
-        report["messageCount" if v3 else "smsCount"] = record.part_count
-        report["mccMnc"] = None
-        callback_data = record.extra.get("client_ref")
-        if callback_data is not None:
-            report["callbackData"] = callback_data
-        report["price"] = dict(PRICE)
-        report["status"] = self._status_object(entry)
-        report["error"] = self._error_object(entry)
-        platform = record.extra.get("infobip_platform")
-        if v3 and platform:
-            report["platform"] = dict(platform)
-        return report
+        status, error = self._status_object(entry), self._error_object(entry)
+        return report_item(record, version, status, error, done_at)
 
     # -- callbacks -------------------------------------------------------------------------
     def callbacks(self, record: MessageRecord, step: Step) -> list[WebhookRequest]:
@@ -401,18 +352,4 @@ class Adapter(ProviderAdapter):
         return web.json_response({"results": results})
 
     def _log(self, record: MessageRecord, entry: Entry) -> dict[str, Any]:
-        log: dict[str, Any] = {"sender": record.source_addr, "destination": record.destination_addr}
-        bulk_id = record.extra.get("bulk_id")
-        if bulk_id is not None:
-            log["bulkId"] = bulk_id
-        log["messageId"] = record.message_id
-        log["sentAt"] = timestamp(record.submitted_at)
-        if record.done_at is not None:
-            log["doneAt"] = timestamp(record.done_at)
-        log["messageCount"] = record.part_count
-        log["price"] = dict(PRICE)
-        log["status"] = self._status_object(entry)
-        log["error"] = self._error_object(entry)
-        log["content"] = {"text": record.body.decode("utf-8", "replace")}
-        log["mccMnc"] = None
-        return log
+        return log_item(record, self._status_object(entry), self._error_object(entry))

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.store.messages import MessageRecord
+
 V1, V2, V3 = "v1", "v2", "v3"
 
 #: Limits from Infobip's documentation and its SDK models.
@@ -25,6 +27,9 @@ MAX_CLIENT_ID = 200  # SmsDestination.messageId
 MAX_CALLBACK_DATA = 4000  # SmsWebhooks.callbackData
 MAX_LIMIT = 1000  # reports and logs: at most 1000 per call
 DEFAULT_LIMIT = 50  # ... and 50 when no limit is given
+
+#: What every simulated message costs: nothing, in the currency of the docs' examples.
+PRICE: dict[str, Any] = {"pricePerMessage": 0.0, "currency": "EUR"}
 
 #: A usable destination: international digits, optionally after a '+'. E.164 allows at most
 #: 15 digits; three is the shortest short code we accept.
@@ -99,13 +104,24 @@ class _Reader:
         return value
 
     def text(
-        self, value: Any, path: str, *, required: bool = False, max_length: int | None = None
+        self,
+        value: Any,
+        path: str,
+        *,
+        required: bool = False,
+        max_length: int | None = None,
+        number: bool = False,
     ) -> str | None:
+        """A string field; with `number`, a JSON integer is taken too (phone numbers)."""
         if value is None:
             if required:
                 self.fail(path, "must not be null")
             return None
-        if isinstance(value, bool) or not isinstance(value, str | int):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, str | int)
+            or (isinstance(value, int) and not number)
+        ):
             self.fail(path, "must be a string")
             return None
         result = str(value)
@@ -125,7 +141,7 @@ class _Reader:
         entry = self.obj(value, path)
         if entry is None:
             return None
-        to = self.text(entry.get("to"), f"{path}.to", required=True, max_length=MAX_TO)
+        to = self.text(entry.get("to"), f"{path}.to", required=True, max_length=MAX_TO, number=True)
         client_id = self.text(entry.get("messageId"), f"{path}.messageId", max_length=MAX_CLIENT_ID)
         return None if to is None else Destination(to, client_id or None)
 
@@ -232,7 +248,7 @@ def parse_v1(body: Any) -> SendRequest:
     destinations = []
     for i, value in enumerate(targets):
         path = f"to[{i}]" if isinstance(raw_to, list) else "to"
-        to = read.text(value, path, required=True, max_length=MAX_TO)
+        to = read.text(value, path, required=True, max_length=MAX_TO, number=True)
         if to is not None:
             destinations.append(Destination(to))
     message = Message(
@@ -266,6 +282,37 @@ def _platform(value: dict[str, Any] | None) -> dict[str, str] | None:
 
 # -- bodies -------------------------------------------------------------------------------
 
+# Error texts in our own words; the codes and the v2 UNAUTHORIZED text are Infobip's.
+_V3_TEXTS = {
+    "auth": (
+        "Authentication failed: the credentials are missing or not valid.",
+        "Send a valid API key in the Authorization header, as 'App <key>'.",
+    ),
+    "json": (
+        "The request body could not be read as JSON.",
+        "Send a well-formed JSON body and try again.",
+    ),
+    "fields": (
+        "The request has missing or invalid fields.",
+        "Correct the fields listed under violations and send the request again.",
+    ),
+}
+_V2_TEXTS = {
+    "auth": ("UNAUTHORIZED", "Invalid login details"),
+    "json": ("BAD_REQUEST", "Bad request: the body is not valid JSON"),
+    "fields": ("BAD_REQUEST", "Bad request"),
+}
+
+
+def error_body(
+    version: str, status: int, kind: str, violations: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """The error body of a send API (`kind`: auth, json or fields) for an HTTP status."""
+    if version == V3:
+        description, action = _V3_TEXTS[kind]
+        return error_v3(description, action, violations, code=f"E{status}")
+    return error_v2(*_V2_TEXTS[kind], violations)
+
 
 def error_v3(
     description: str, action: str, violations: list[tuple[str, str]], *, code: str
@@ -298,6 +345,61 @@ def timestamp(epoch: float) -> str:
     millis = round(epoch * 1000)
     seconds, ms = divmod(millis, 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ms:03d}+0000"
+
+
+def report_item(
+    record: MessageRecord,
+    version: str,
+    status: dict[str, Any],
+    error: dict[str, Any],
+    done_at: float | None,
+) -> dict[str, Any]:
+    """One delivery report; v3 names `sender`/`messageCount`, v1 and v2 `from`/`smsCount`."""
+    v3 = version == V3
+    report: dict[str, Any] = {}
+    bulk_id = record.extra.get("bulk_id")
+    if bulk_id is not None:
+        report["bulkId"] = bulk_id
+    report["messageId"] = record.message_id
+    report["to"] = record.destination_addr
+    if record.source_addr:
+        report["sender" if v3 else "from"] = record.source_addr
+    report["sentAt"] = timestamp(record.submitted_at)
+    if done_at is not None:
+        report["doneAt"] = timestamp(done_at)
+    report["messageCount" if v3 else "smsCount"] = record.part_count
+    report["mccMnc"] = None
+    callback_data = record.extra.get("client_ref")
+    if callback_data is not None:
+        report["callbackData"] = callback_data
+    report["price"] = dict(PRICE)
+    report["status"] = status
+    report["error"] = error
+    platform = record.extra.get("infobip_platform")
+    if v3 and platform:
+        report["platform"] = dict(platform)
+    return report
+
+
+def log_item(
+    record: MessageRecord, status: dict[str, Any], error: dict[str, Any]
+) -> dict[str, Any]:
+    """One `GET /sms/3/logs` result (`SmsLog`)."""
+    log: dict[str, Any] = {"sender": record.source_addr, "destination": record.destination_addr}
+    bulk_id = record.extra.get("bulk_id")
+    if bulk_id is not None:
+        log["bulkId"] = bulk_id
+    log["messageId"] = record.message_id
+    log["sentAt"] = timestamp(record.submitted_at)
+    if record.done_at is not None:
+        log["doneAt"] = timestamp(record.done_at)
+    log["messageCount"] = record.part_count
+    log["price"] = dict(PRICE)
+    log["status"] = status
+    log["error"] = error
+    log["content"] = {"text": record.body.decode("utf-8", "replace")}
+    log["mccMnc"] = None
+    return log
 
 
 def wrap_results(items: list[Any]) -> dict[str, Any]:

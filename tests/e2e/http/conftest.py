@@ -183,7 +183,8 @@ def receiver(loop_thread: LoopThread) -> Iterator[Receiver]:
 
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", handle)
-        runner = web.AppRunner(app, access_log=None)
+        # A hanging receiver must not hold teardown for aiohttp's default 60 s.
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
