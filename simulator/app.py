@@ -12,9 +12,12 @@ import logging
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulator.catalog.registry import CatalogRegistry, load_registry
-from simulator.config import Settings
+from simulator.config import Settings, default_instance, parse_mqtt_url
+from simulator.control import register_control_api
+from simulator.control.metrics import Metrics
 from simulator.core.clock import Clock
 from simulator.core.errors import ConfigError, SimulatorError
 from simulator.core.events import Event, EventBus
@@ -36,6 +39,9 @@ from simulator.smpp.session import SessionSettings
 from simulator.smpp.smsc import Smsc
 from simulator.store.journal import Journal
 from simulator.store.messages import MessageStore
+
+if TYPE_CHECKING:
+    from simulator.mqtt.bus import MqttBus
 
 log = logging.getLogger("dlrsim")
 
@@ -80,6 +86,9 @@ class Simulator:
         self.journal = Journal(max(1, self.settings.journal_size))
         if self.settings.journal_size:
             self.events.subscribe(self.journal.record_event)
+        self.metrics = Metrics()
+        self.events.subscribe(self.metrics.observe)
+        self.mqtt: MqttBus | None = None
         self._clock = clock
         self._planner = planner
         self.smsc: Smsc | None = None
@@ -169,6 +178,40 @@ class Simulator:
             await self._start_http(planner, registry, tls)
         if settings.watch and self.scenario_path is not None:
             self._watch_task = asyncio.create_task(self._watch(self.scenario_path))
+        if settings.mqtt_url is not None:
+            await self._start_mqtt(settings.mqtt_url)
+
+    async def _start_mqtt(self, url: str) -> None:
+        try:
+            from simulator.mqtt.bus import MqttBus
+            from simulator.mqtt.commands import build_commands
+        except ImportError as error:
+            raise ConfigError(
+                f"--mqtt needs aiomqtt ({error}); install it with: pip install 'dlrsim[mqtt]'"
+            ) from None
+        address = parse_mqtt_url(url)
+        self.mqtt = MqttBus(
+            self.journal,
+            address.host,
+            address.port,
+            username=address.username,
+            password=address.password,
+            instance=self.instance,
+            commands=build_commands(self),
+            buffer_size=self.settings.mqtt_buffer,
+        )
+        self.metrics.mqtt = self.mqtt
+        if not self.settings.journal_size:
+            log.warning("mqtt: the journal is off (journal_size 0), so no events are published")
+        await self.mqtt.start()
+
+    @property
+    def instance(self) -> str:
+        """This simulator's name in MQTT topics (`dlrsim/<instance>/...`)."""
+        if self.settings.instance:
+            return self.settings.instance
+        smpp = [listener.port for listener in self.listeners if listener.name == "smpp"]
+        return default_instance(smpp[0] if smpp else self.settings.smpp_port)
 
     async def _start_http(
         self, planner: Planner, accounts: AccountRegistry, tls: ssl.SSLContext | None
@@ -195,6 +238,8 @@ class Simulator:
         self.http = HttpServer()
         for adapter in self.providers.values():
             self.http.add_routes(adapter.routes())
+        register_control_api(self)
+        self.http.add_routes(self.metrics.routes())
         if settings.http_port is not None:
             host, port = await self.http.listen(settings.http_host, settings.http_port)
             self.listeners.append(Listener("http", host, port))
@@ -203,6 +248,13 @@ class Simulator:
                 settings.https_host or settings.http_host, settings.https_port, tls
             )
             self.listeners.append(Listener("https", host, port, tls=True))
+
+    @property
+    def https_url(self) -> str | None:
+        for listener in self.listeners:
+            if listener.name == "https":
+                return listener.url
+        return None
 
     @property
     def http_url(self) -> str | None:
@@ -297,6 +349,9 @@ class Simulator:
         if self.webhooks is not None:
             await self.webhooks.close()
             self.webhooks = None
+        if self.mqtt is not None:
+            await self.mqtt.stop()
+            self.mqtt = None
         self.listeners.clear()
 
     async def __aenter__(self) -> Simulator:

@@ -37,6 +37,7 @@ class RetryPolicy:
     name: str
     delays: Delays
     max_attempts: int = 8
+    retry_on_4xx: bool = False  # some providers retry any non-2xx answer, not only 5xx
 
     def next_delay(self, failed_attempts: int) -> float | None:
         if failed_attempts >= self.max_attempts:
@@ -49,6 +50,10 @@ NO_RETRY = RetryPolicy("none", lambda n: None, max_attempts=1)
 INFOBIP_RETRY = RetryPolicy("infobip", lambda n: 60.0 + 60.0 * n * n, max_attempts=10)
 #: For providers that document none: a plain exponential back-off (made configurable later).
 DEFAULT_RETRY = RetryPolicy("default", lambda n: min(3600.0, 30.0 * 2 ** (n - 1)), max_attempts=8)
+#: Clickatell documents retrying every answer outside 2xx; its intervals are not published.
+CLICKATELL_RETRY = RetryPolicy(
+    "clickatell", DEFAULT_RETRY.delays, max_attempts=8, retry_on_4xx=True
+)
 
 
 @dataclass
@@ -174,7 +179,9 @@ class WebhookEmitter:
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        retryable = status is None or status >= 500
+        retryable = (
+            status is None or status >= 500 or (request.policy.retry_on_4xx and 400 <= status < 500)
+        )
         ok = status is not None and 200 <= status < 300
         if ok:
             outcome = "delivered"

@@ -25,7 +25,7 @@ from aiohttp import web
 from simulator.catalog.model import Entry
 from simulator.core.accounts import Account
 from simulator.engine.plan import Step
-from simulator.http.webhooks import DEFAULT_RETRY, WebhookRequest
+from simulator.http.webhooks import CLICKATELL_RETRY, WebhookRequest
 from simulator.providers import clickatell_bodies as bodies
 from simulator.providers.base import Accepted, Outgoing, ProviderAdapter
 from simulator.store.messages import MessageRecord
@@ -39,7 +39,8 @@ def _ms(epoch_seconds: float) -> int:
 
 def _json(body: Any, status: int) -> web.Response:
     return web.Response(
-        text=json.dumps(body, separators=(",", ":")), status=status,
+        text=json.dumps(body, separators=(",", ":")),
+        status=status,
         content_type="application/json",
     )
 
@@ -67,8 +68,9 @@ class Adapter(ProviderAdapter):
         key = request.headers.get("Authorization", "").strip()
         return self.context.authenticate(self.name, None, key or None), key
 
-    def _request_error(self, code: int, status: int, legacy: bool, field: str | None = None
-                       ) -> web.Response:
+    def _request_error(
+        self, code: int, status: int, legacy: bool, field: str | None = None
+    ) -> web.Response:
         body: dict[str, Any] = {"error": bodies.gateway_error(code, field)}
         if legacy:
             body = {"messages": [], **body}
@@ -90,8 +92,12 @@ class Adapter(ProviderAdapter):
             return self._request_error(bodies.TOO_MANY_MESSAGES, 400, legacy=False)
         checked = [
             bodies.check_message(
-                m.get("to"), m.get("content"), m.get("channel"), m.get("from"),
-                m.get("clientMessageId"), self.part_count,
+                m.get("to"),
+                m.get("content"),
+                m.get("channel"),
+                m.get("from"),
+                m.get("clientMessageId"),
+                self.part_count,
             )
             for m in messages
         ]
@@ -162,8 +168,9 @@ class Adapter(ProviderAdapter):
             # The status table's UNKNOWN doubles as "no such message" for status queries.
             unknown = self._by_key.get("UNKNOWN")
             status = unknown.callback.get("status", unknown.name) if unknown else "UNKNOWN"
-            return _json({"sms": {"status": status, "timestamp": _ms(self.context.clock.time())}},
-                         200)
+            return _json(
+                {"sms": {"status": status, "timestamp": _ms(self.context.clock.time())}}, 200
+            )
         entry = self._current_entry(record)
         status = entry.callback.get("status", entry.name)
         return _json({"sms": {"status": status, "timestamp": self._changed_ms(record)}}, 200)
@@ -213,7 +220,7 @@ class Adapter(ProviderAdapter):
                 message_id=record.message_id,
                 account=record.account,
                 kind="delivery",
-                policy=DEFAULT_RETRY,
+                policy=CLICKATELL_RETRY,
             )
         ]
 
@@ -237,5 +244,5 @@ class Adapter(ProviderAdapter):
             message_id=message_id,
             account=account,
             kind="mo",
-            policy=DEFAULT_RETRY,
+            policy=CLICKATELL_RETRY,
         )
