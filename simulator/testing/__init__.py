@@ -11,12 +11,8 @@
 from __future__ import annotations
 
 from simulator.testing.aio import AsyncController
-from simulator.testing.controller import (
-    BaseController,
-    ClockControl,
-    Controller,
-    SimulatorInternalError,
-)
+from simulator.testing.base import BaseController, ClockControl, SimulatorInternalError
+from simulator.testing.controller import Controller
 from simulator.testing.nearmiss import near_miss_report
 from simulator.testing.options import DlrsimSettings, OutcomeCase, every_outcome, outcome_cases
 from simulator.testing.records import Receipt, Submit, Webhook

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from simulator.catalog.registry import CatalogRegistry
-from simulator.testing.controller import DEFAULT_WAIT, BaseController
+from simulator.testing.base import DEFAULT_WAIT, BaseController
 from simulator.testing.options import DlrsimSettings, start_simulator
 from simulator.testing.records import Receipt, Record, Submit, Webhook, matches, normalise_filters
 from simulator.testing.records import records as journal_records
@@ -127,7 +127,7 @@ class AsyncController(BaseController):
                     return found
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise self._report(kind, count, filters, timeout)
+                    raise self._report(kind, count, wanted, timeout)
                 if advance and self._step():
                     await asyncio.sleep(0)  # let the writes and reads of that step happen
                     continue

@@ -220,6 +220,8 @@ def expectation_rule(
 def simulator_settings(settings: DlrsimSettings, scenario: Scenario, port: int = 0) -> Settings:
     """The `Settings` of a test simulator: loopback, a free port, quiet, seeded."""
     fields: dict[str, Any] = {"smpp_host": "127.0.0.1", "quiet": True}
+    if "http_port" in Settings.model_fields:  # the provider HTTP APIs, on a free port too
+        fields["http_port"] = 0
     fields.update(settings.options)
     if "time_scale" in fields:
         raise ConfigError("time_scale has no meaning under the virtual clock of the plugin")
@@ -242,13 +244,14 @@ async def start_simulator(
     scenario = build_scenario(settings, registry)
     runtime = ScenarioRuntime(registry, SMPP_STATUSES, scenario, seed=settings.seed)
     sim = Simulator(simulator_settings(settings, scenario, port), clock=clock, planner=runtime)
+    # Set before start: the HTTP side takes the registry from here, and start() wires the
+    # runtime's scenario swaps to the SMSC's fault decisions.
+    sim.registry = registry
+    sim.scenario = runtime
     await sim.start()
     smsc = sim.smsc
     assert smsc is not None
-    sim.registry = registry
-    sim.scenario = runtime
     smsc.set_faults(runtime.faults)
-    runtime.listeners.append(lambda active: smsc.set_faults(active.faults))
     return sim, scenario
 
 

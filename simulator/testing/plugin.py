@@ -25,7 +25,8 @@ import pytest
 if TYPE_CHECKING:
     from simulator.catalog.registry import CatalogRegistry
     from simulator.testing.aio import AsyncController
-    from simulator.testing.controller import ClockControl, Controller
+    from simulator.testing.base import ClockControl
+    from simulator.testing.controller import Controller
     from simulator.testing.options import DlrsimSettings
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -44,7 +44,7 @@ class Submit:
     part_count: int
     registered_delivery: int | None
 
-    SHOWN = ("message_id", "destination", "text", "status", "outcome")
+    SHOWN = ("message_id", "destination", "text", "status", "outcome", "reason")
 
 
 @dataclass(frozen=True)
@@ -233,5 +233,15 @@ def matches(record: Record, filters: Mapping[str, Any]) -> bool:
 
 
 def describe(record: Record) -> str:
-    """The fields that tell arrivals apart, in a fixed order."""
-    return " ".join(f"{name}={getattr(record, name)!r}" for name in record.SHOWN)
+    """The fields that tell arrivals apart, in a fixed order (those without a value left out;
+    SMPP statuses in hex, as the specification writes them)."""
+    shown = []
+    for name in record.SHOWN:
+        value = getattr(record, name)
+        if value is None:
+            continue
+        if name == "status" and isinstance(value, int):
+            shown.append(f"status=0x{value:X}")
+        else:
+            shown.append(f"{name}={value!r}")
+    return " ".join(shown)
