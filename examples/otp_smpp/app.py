@@ -171,3 +171,23 @@ class OtpSender:
                     self._client.poll(auto_send_enquire_link=False)
                 except (smpplib.exceptions.ConnectionError, OSError):
                     self._running = False
+
+
+def main() -> int:
+    """Send one code and print what became of it: `python -m otp_smpp.app --to NUMBER`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Send one OTP code over SMPP.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=2775)
+    parser.add_argument("--to", required=True, help="destination number")
+    parser.add_argument("--timeout", type=float, default=30.0)
+    args = parser.parse_args()
+    with OtpSender(args.host, args.port) as app:
+        message_id = app.send_code(args.to)
+        print(f"sent {message_id} to {args.to}: {app.wait_for_status(message_id, args.timeout)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
