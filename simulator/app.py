@@ -140,6 +140,7 @@ class Simulator:
             planner = FixedDeliveryPlanner(enroute, settings.delivered_after)
         accept_any = settings.accept_any if settings.accept_any is not None else not accounts
         registry = AccountRegistry(accounts, accept_any=accept_any)
+        impersonating = any(account.provider is not None for account in accounts)
         self.store = MessageStore()
         self.timelines = Timelines(self._clock, self.store, resolution)
         self.smsc = Smsc(
@@ -152,6 +153,7 @@ class Simulator:
             faults=faults,
             store=self.store,
             timelines=self.timelines,
+            registry=self.registry or (load_registry() if impersonating else None),
         )
         if self.scenario is not None:
             smsc = self.smsc

@@ -175,6 +175,35 @@ class CatalogRegistry:
 
     # --- internals ---------------------------------------------------------------------------
 
+    def entry_for_step(
+        self,
+        provider: str,
+        *,
+        step_provider: str | None,
+        catalog_key: str | None,
+        stat: str,
+        final: bool,
+    ) -> Entry:
+        """`provider`'s entry for a timeline step, so each provider renders in its own codes.
+
+        A step planned in this provider's codes names its entry. A step from elsewhere (the
+        plain timeline, or a scenario written in another provider's codes) maps by its SMPP
+        stat: DELIVRD to the delivered status, a non-final step to the initial status, any
+        other to the first SMS entry with the same stat and finality.
+        """
+        index = self._index(provider)
+        catalog = index.catalog
+        if step_provider == provider and catalog_key in index.by_key:
+            return index.by_key[catalog_key]
+        if stat == "DELIVRD" and final:
+            return index.by_key[catalog.delivered_status]
+        if not final:
+            return index.by_key[catalog.initial_status]
+        for entry in catalog.entries:
+            if entry.channel == "sms" and entry.final and entry.smpp.stat == stat:
+                return entry
+        return index.by_key[catalog.delivered_status]
+
     def _index(self, provider: str) -> _ProviderIndex:
         index = self._indexes.get(provider)
         if index is None:

@@ -301,23 +301,14 @@ class ProviderAdapter:
         return self._by_key[self.catalog.initial_status]
 
     def entry_for_step(self, step: Step) -> Entry:
-        """This provider's catalog entry for a step.
-
-        A step planned in this provider's codes names its entry. A step from elsewhere (the
-        plain timeline, or a scenario written in another provider's codes) maps by its SMPP
-        stat: DELIVRD to the delivered status, a non-final step to the initial status, any
-        other to the first SMS entry with the same stat and finality.
-        """
-        if step.provider == self.name and step.catalog_key in self._by_key:
-            return self._by_key[step.catalog_key]
-        if step.stat == "DELIVRD" and step.final:
-            return self._by_key[self.catalog.delivered_status]
-        if not step.final:
-            return self.initial_entry()
-        for entry in self.catalog.entries:
-            if entry.channel == "sms" and entry.final and entry.smpp.stat == step.stat:
-                return entry
-        return self._by_key[self.catalog.delivered_status]
+        """This provider's catalog entry for a step (see `CatalogRegistry.entry_for_step`)."""
+        return self.context.registry.entry_for_step(
+            self.name,
+            step_provider=step.provider,
+            catalog_key=step.catalog_key,
+            stat=step.stat,
+            final=step.final,
+        )
 
     def part_count(self, text: str) -> int:
         """SMS parts the text needs (GSM 160/153, else UCS-2 70/67), as providers bill it."""

@@ -12,6 +12,7 @@ import logging
 import zlib
 from typing import cast
 
+from simulator.catalog.registry import CatalogRegistry
 from simulator.core.accounts import Account
 from simulator.core.clock import Clock
 from simulator.core.events import Event, EventBus
@@ -79,6 +80,7 @@ class Smsc:
         faults: FaultDecider | None = None,
         timer_resolution: float = 0.0,
         timelines: Timelines | None = None,
+        registry: CatalogRegistry | None = None,
     ) -> None:
         self.accounts = accounts
         self.planner = planner
@@ -92,6 +94,7 @@ class Smsc:
 
         self._concat_plans: dict[tuple[str, str, str, int, int], tuple[Plan, int]] = {}
         self._mo_reference = 0
+        self.registry = registry
         self.timelines = timelines or Timelines(clock, self.store, timer_resolution)
         self.faults = faults
         self._fault_buckets: dict[int, TokenBucket] = {}
@@ -134,14 +137,38 @@ class Smsc:
                 if account.max_submit_rate
                 else None
             )
-            new_state = AccountState(
-                account, queue, MessageIdGenerator(account.message_id_format, seed), bucket
-            )
+            new_state = AccountState(account, queue, self._id_generator(account, seed), bucket)
             if state is not None:
                 new_state.sessions = state.sessions
             self._states[account.system_id] = new_state
             state = new_state
         return state
+
+    def _id_generator(self, account: Account, seed: int | None) -> MessageIdGenerator:
+        """Ids in the account's format, or in its impersonated provider's shape."""
+        if account.provider is not None and self.registry is not None:
+            shape = self.registry.get(account.provider).message_id
+            return MessageIdGenerator(shape.format, seed, shape.length)
+        return MessageIdGenerator(account.message_id_format, seed)
+
+    def _render_as_provider(self, record: MessageRecord, step: Step) -> Step:
+        """A step in the codes of the provider the account impersonates (if any)."""
+        state = self._states.get(record.account)
+        provider = None if state is None else state.account.provider
+        if provider is None or self.registry is None or step.provider == provider:
+            return step
+        entry = self.registry.entry_for_step(
+            provider,
+            step_provider=step.provider,
+            catalog_key=step.catalog_key,
+            stat=step.stat,
+            final=step.final,
+        )
+        catalog = self.registry.get(provider)
+        code = entry.smpp.network_error_code if catalog.uses_network_error_code else None
+        return Step(
+            step.delay, entry.smpp.stat, entry.smpp.err, step.final, code, entry.key, provider
+        )
 
     def _state_for(self, system_id: str) -> AccountState:
         account = self.accounts.get(system_id)
@@ -436,6 +463,11 @@ class Smsc:
 
     # -- timelines and receipts ----------------------------------------------------------
     def _on_step(self, record: MessageRecord, step: Step) -> None:
+        rendered = self._render_as_provider(record, step)
+        if rendered is not step:  # what query_sm reports follows the impersonated provider
+            record.stat, record.err = rendered.stat, rendered.err
+            record.catalog_key = rendered.catalog_key
+            step = rendered
         wanted = not record.lost and self._wants_receipt(record.registered_delivery, step)
         if self.events.active:
             self._publish(
@@ -469,7 +501,6 @@ class Smsc:
         state = self._state_for(record.account)
         queued = self.receipts.send(record, step, state.account, state.queue.put, state.ids.next_id)
         self.counters["receipts_queued"] += queued
-
 
     def _receipt_fault(self, where: str, effects: ReceiptFaults, record: MessageRecord) -> None:
         self.counters["faults_applied"] += len(effects.applied)

@@ -391,3 +391,25 @@ def test_mo_long_ucs2(use_payload: bool) -> None:
         assert parts == 1 and delivered[0].tlv(Tag.MESSAGE_PAYLOAD) == text.encode("utf-16-be")
     else:
         assert parts == 2 and all(p.int_param("esm_class") == 0x40 for p in delivered)
+
+
+def test_an_account_can_impersonate_a_provider() -> None:
+    from simulator.catalog.registry import load_registry
+
+    registry = load_registry()
+    clock, net = VirtualClock(), VirtualClock()
+    accounts = AccountRegistry([Account(system_id="latam", provider="sinch")])
+    planner = RejectingPlanner()  # plans UNDELIV err 001 in no provider's codes
+    smsc = Smsc(accounts, planner, clock, net, seed=1, registry=registry)
+    wire = Wire()
+    session = SmscSession(smsc, wire, net, SessionSettings(), session_id="1", peer="test")
+    session.data_received(bind(CommandId.BIND_TRANSCEIVER, "latam") + submit(2))
+    net.advance(0)
+    message_id = wire.take()[1].str_param("message_id")
+    assert len(message_id) == 36 and message_id.count("-") == 4  # Sinch's UUID ids
+    clock.advance(3)
+    (receipt,) = wire.take()
+    sinch_undelivered = registry.lookup("sinch", "NOT_DELIVERED", channel="sms")
+    expected = f"stat:UNDELIV err:{sinch_undelivered.smpp.err}".encode()
+    assert expected in receipt.bytes_param("short_message")
+    assert smsc.store.get(message_id).catalog_key == sinch_undelivered.key  # type: ignore[union-attr]
