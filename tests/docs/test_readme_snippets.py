@@ -93,3 +93,12 @@ def test_smsc_doc_config_example_is_valid(tmp_path: Path) -> None:
     path.write_text(config, encoding="utf-8")
     settings = build_settings({"config": str(path)}, environ={})
     assert settings.accounts[0].system_id == "shop" and settings.seed == 42
+
+
+def test_readme_pytest_example_is_the_example_suites_test() -> None:
+    """The README's pytest example is examples/otp_smpp/test_otp.py's test, word for word."""
+    (example,) = [b for b in blocks(ROOT / "README.md", "python") if "def test_" in b]
+    source = (ROOT / "examples/otp_smpp/test_otp.py").read_text(encoding="utf-8")
+    body = example.split("\n\n\n", 1)[1].strip()
+    assert body.replace("(dlrsim)", "(dlrsim: Controller) -> None") in source
+    assert len(example.strip().splitlines()) < 15
