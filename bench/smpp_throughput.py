@@ -129,8 +129,8 @@ class ServerProcess:
             self.mode = "cli" if plain and _cli_available() else "inline"
         if self.mode == "cli":
             command = [sys.executable, "-m", "simulator", "serve", "--smpp", "127.0.0.1:0",
-                       "--quiet", "--scenario", "none", "--enroute-after", "0",
-                       "--delivered-after", "0"]
+                       "--http", "off", "--quiet", "--scenario", "none",
+                       "--enroute-after", "0", "--delivered-after", "0"]
         else:
             command = [sys.executable, "-c", _INLINE_SERVER, "127.0.0.1", profile,
                        server_loop or "asyncio"]
