@@ -24,6 +24,14 @@ class RealClock:
         self._origin_loop = loop.time()
         self._origin_wall = _time.time()
 
+    def set_scale(self, scale: float) -> None:
+        """Change the speed of simulated time without making it jump."""
+        if scale <= 0:
+            raise ValueError("time scale must be positive")
+        now = self.now()
+        self.scale = scale
+        self._origin_loop = self._loop.time() - now / scale
+
     def now(self) -> float:
         return (self._loop.time() - self._origin_loop) * self.scale
 

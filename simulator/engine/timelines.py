@@ -16,6 +16,10 @@ from simulator.engine.plan import Step
 from simulator.store.messages import MessageRecord, MessageStore
 
 StepSink = Callable[[MessageRecord, Step], None]
+#: (key, record, steps, start): a timeline began; its delays count from `start` (simulated epoch).
+StartObserver = Callable[[str, MessageRecord, tuple[Step, ...], float], None]
+#: (key, record, step): a record changed; `step` is None when it was not a step (cancel, replace).
+ChangeObserver = Callable[[str, MessageRecord, Step | None], None]
 _UNKNOWN_STATE = MESSAGE_STATE_BY_STAT["UNKNOWN"]
 _DELETED_STATE = MESSAGE_STATE_BY_STAT["DELETED"]
 
@@ -27,6 +31,9 @@ class Timelines:
         self._timers = BatchedTimers(clock, resolution)
         self._running: dict[str, list[TimerHandle]] = {}
         self._deferred: dict[str, Callable[[], None]] = {}
+        # Observers (the SQLite store): empty lists cost the hot path one truth test each.
+        self.on_start: list[StartObserver] = []
+        self.on_change: list[ChangeObserver] = []
 
     def __len__(self) -> int:
         return len(self._running)
@@ -52,6 +59,10 @@ class Timelines:
             ]
             if handles:
                 self._running[key] = handles
+            if self.on_start:
+                start = self.clock.time() + offset
+                for observer in self.on_start:
+                    observer(key, record, steps, start)
 
         if defer:
             self._deferred[key] = begin
@@ -69,7 +80,7 @@ class Timelines:
         def fire() -> None:
             if record.final:
                 return
-            self.apply(record, step)
+            self.apply(record, step, key)
             if step.final:
                 self._running.pop(key, None)
                 self.store.mark_finished(record, key)
@@ -77,7 +88,7 @@ class Timelines:
 
         return fire
 
-    def apply(self, record: MessageRecord, step: Step) -> None:
+    def apply(self, record: MessageRecord, step: Step, key: str | None = None) -> None:
         """Move a record to a step's state (also used to push a status by hand)."""
         record.stat = step.stat
         record.err = step.err
@@ -87,6 +98,19 @@ class Timelines:
         if step.final:
             record.final = True
             record.done_at = self.clock.time()
+        if self.on_change:
+            self.touch(key or record.message_id, record, step)
+
+    def touch(self, key: str, record: MessageRecord, step: Step | None = None) -> None:
+        """Tell the observers a stored record changed (called for steps, cancels, replaces)."""
+        for observer in self.on_change:
+            observer(key, record, step)
+
+    def stop(self, key: str) -> None:
+        """Drop a message's remaining steps without touching its record (a pushed final state)."""
+        for handle in self._running.pop(key, []):
+            handle.cancel()
+        self._deferred.pop(key, None)
 
     def cancel(self, key: str, record: MessageRecord) -> None:
         """Stop a message's timeline and mark it deleted (cancel_sm)."""
@@ -99,6 +123,8 @@ class Timelines:
         record.done_at = self.clock.time()
         record.history.append((self.clock.now(), "DELETED", record.err))
         self.store.mark_finished(record, key)
+        if self.on_change:
+            self.touch(key, record)
 
     def clear(self) -> None:
         for handles in self._running.values():

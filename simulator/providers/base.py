@@ -294,6 +294,12 @@ class ProviderAdapter:
         """The provider's callback request(s) for one step of a message (may be none)."""
         raise NotImplementedError
 
+    def mo_callback(
+        self, *, url: str, source: str, destination: str, text: str, account: str | None
+    ) -> WebhookRequest:
+        """The provider's inbound-message (MO) callback for one message."""
+        raise NotImplementedError
+
     def entry(self, key: str | None) -> Entry | None:
         return None if key is None else self._by_key.get(key)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Callable
 from typing import cast
 
 from simulator.catalog.registry import CatalogRegistry
@@ -86,16 +87,19 @@ class Smsc:
         self.planner = planner
         self.clock = clock
         self.net_clock = net_clock
-        self.events = events or EventBus()
+        self.events = EventBus() if events is None else events
         self.seed = seed
-        self.store = store or MessageStore()
+        # `is None`, not `or`: an empty store is falsy (it has __len__) and must still be used.
+        self.store = MessageStore() if store is None else store
         self.sessions: dict[str, SmscSession] = {}
         self._states: dict[str, AccountState] = {}
 
         self._concat_plans: dict[tuple[str, str, str, int, int], tuple[Plan, int]] = {}
         self._mo_reference = 0
         self.registry = registry
-        self.timelines = timelines or Timelines(clock, self.store, timer_resolution)
+        self.timelines = (
+            Timelines(clock, self.store, timer_resolution) if timelines is None else timelines
+        )
         self.faults = faults
         self._fault_buckets: dict[int, TokenBucket] = {}
         self.receipts = ReceiptSender(clock, faults, self._receipt_fault, seed)
@@ -109,6 +113,10 @@ class Smsc:
             "mo_delivered": 0,
             "faults_applied": 0,
         }
+        # Observers of receipts (the SQLite store): (account, delivery) when one is queued,
+        # (delivery, outcome) when it leaves its queue for good (delivered, refused, ...).
+        self.on_receipt_queued: list[Callable[[str, Delivery], None]] = []
+        self.on_delivery_done: list[Callable[[Delivery, str], None]] = []
 
     # -- accounts ------------------------------------------------------------------------
     def account_state(self, account: Account) -> AccountState:
@@ -499,8 +507,31 @@ class Smsc:
 
     def queue_receipt(self, record: MessageRecord, step: Step) -> None:
         state = self._state_for(record.account)
-        queued = self.receipts.send(record, step, state.account, state.queue.put, state.ids.next_id)
+        put: Callable[[Delivery], None] = state.queue.put
+        if self.on_receipt_queued:
+            put = self._observed_put(record.account, put)
+        queued = self.receipts.send(record, step, state.account, put, state.ids.next_id)
         self.counters["receipts_queued"] += queued
+
+    def _observed_put(
+        self, account: str, put: Callable[[Delivery], None]
+    ) -> Callable[[Delivery], None]:
+        def observed(delivery: Delivery) -> None:
+            for observer in self.on_receipt_queued:
+                observer(account, delivery)
+            put(delivery)
+
+        return observed
+
+    def resume(
+        self, key: str, record: MessageRecord, steps: tuple[Step, ...], offset: float
+    ) -> None:
+        """Run the rest of a reloaded message's timeline, receipts included (after a restart)."""
+        self.timelines.start(key, record, steps, self._on_step, offset=offset)
+
+    def requeue(self, system_id: str, delivery: Delivery) -> None:
+        """Queue a reloaded, never acknowledged receipt again for the account's receivers."""
+        self._state_for(system_id).queue.put(delivery)
 
     def _receipt_fault(self, where: str, effects: ReceiptFaults, record: MessageRecord) -> None:
         self.counters["faults_applied"] += len(effects.applied)
@@ -516,6 +547,8 @@ class Smsc:
                 )
 
     def _delivery_outcome(self, delivery: Delivery, outcome: str, status: int | None) -> None:
+        for observer in self.on_delivery_done:
+            observer(delivery, outcome)
         if outcome == "delivered":
             self.counters[
                 "receipts_delivered" if delivery.kind == "receipt" else "mo_delivered"
@@ -554,7 +587,13 @@ class Smsc:
         return S.ESME_ROK
 
     def on_replace(self, session: SmscSession, pdu: Pdu) -> int:
-        return replace_message(self.store, _account_id(session), pdu, self.clock)
+        status = replace_message(self.store, _account_id(session), pdu, self.clock)
+        if status == S.ESME_ROK and self.timelines.on_change:
+            message_id = pdu.str_param("message_id")
+            record = self.store.get(message_id)
+            if record is not None:
+                self.timelines.touch(message_id, record)
+        return status
 
     # -- MO ---------------------------------------------------------------------------------
     def send_mo(
