@@ -32,7 +32,10 @@ from simulator.engine.numbers import SUBMIT_REJECT_VARIANT, OutcomeNumbers
 from simulator.engine.plan import Plan, Step, Submission
 from simulator.scenario.model import parse_duration
 
-_DIRECTIVE = re.compile(r"#dlrsim:([a-z_]+)=([^\s#;,]+)")
+_DIRECTIVE = re.compile(r"#dlrsim:([a-z_§]+)=([^\s#;,]+)")
+# A client that sends ASCII as data_coding 0 gets its '_' read as GSM 0x5F, which is '§'.
+# No catalog name or directive contains '§', so reading it back as '_' is always right.
+_GSM_UNDERSCORE = str.maketrans("§", "_")
 _OUTCOME_KEYS = frozenset({"outcome", "error", "status"})
 _MAX_TRACKED_DESTINATIONS = 1_000_000
 
@@ -145,7 +148,10 @@ class ScenarioPlanner:
         text = submission.get_text()
         if not text or "#dlrsim:" not in text:
             return None
-        found = dict(_DIRECTIVE.findall(text))
+        found = {
+            key.translate(_GSM_UNDERSCORE): value.translate(_GSM_UNDERSCORE)
+            for key, value in _DIRECTIVE.findall(text)
+        }
         if not found:
             return None
         cache_key = repr(sorted(found.items()))

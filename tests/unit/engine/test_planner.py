@@ -259,6 +259,9 @@ def test_text_directives(make_planner: Any) -> None:
     assert unknown.reject_status == CommandStatus.ESME_RSUBMITFAIL
     assert "NO_SUCH_THING" in unknown.reason
     assert planner.plan(sub(text="#dlrsim:lost=true")).lost
+    # ASCII sent as data_coding 0 reads '_' as GSM '§': directives still work.
+    gsm_read = planner.plan(sub(text="#dlrsim:outcome=EC§ABSENT§SUBSCRIBER"))
+    assert final(gsm_read) == ("EC_ABSENT_SUBSCRIBER", "UNDELIV", "027")
 
 
 def test_every_outcome_number_produces_its_entry(
