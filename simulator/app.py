@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import ssl
 from dataclasses import dataclass
@@ -18,12 +19,13 @@ from simulator.catalog.registry import CatalogRegistry, load_registry
 from simulator.config import Settings, default_instance, parse_mqtt_url
 from simulator.control import register_control_api
 from simulator.control.metrics import Metrics
+from simulator.control.ui import register_ui
 from simulator.core.clock import Clock
 from simulator.core.errors import ConfigError, SimulatorError
 from simulator.core.events import Event, EventBus
 from simulator.core.realclock import RealClock
 from simulator.engine.faults import FaultDecider
-from simulator.engine.plan import FixedDeliveryPlanner, Planner
+from simulator.engine.plan import FixedDeliveryPlanner, Planner, Step
 from simulator.engine.runtime import ScenarioRuntime
 from simulator.engine.timelines import Timelines
 from simulator.http.server import HttpServer
@@ -33,12 +35,15 @@ from simulator.providers.base import ProviderAdapter, ProviderContext
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
 from simulator.smpp.accounts import AccountRegistry
+from simulator.smpp.codec import decode_pdu, encode_pdu
 from simulator.smpp.codec.constants import CommandId, CommandStatus
+from simulator.smpp.delivery import Delivery
 from simulator.smpp.server import SmppServer
 from simulator.smpp.session import SessionSettings
 from simulator.smpp.smsc import Smsc
 from simulator.store.journal import Journal
-from simulator.store.messages import MessageStore
+from simulator.store.messages import MessageRecord, MessageStore
+from simulator.store.persistence import Persistence
 
 if TYPE_CHECKING:
     from simulator.mqtt.bus import MqttBus
@@ -103,6 +108,8 @@ class Simulator:
         self.providers: dict[str, ProviderAdapter] = {}
         self.store = MessageStore()
         self.timelines: Timelines | None = None
+        self.persistence: Persistence | None = None  # --store sqlite:PATH
+        self._id_seed = self.settings.seed
 
     @property
     def clock(self) -> Clock:
@@ -143,18 +150,22 @@ class Simulator:
         impersonating = any(account.provider is not None for account in accounts)
         self.store = MessageStore()
         self.timelines = Timelines(self._clock, self.store, resolution)
+        self._open_store(net_clock)
+        mqtt_since = self.journal.last_seq  # MQTT publishes from here: not a reloaded history
         self.smsc = Smsc(
             registry,
             planner,
             self._clock,
             net_clock,
             events=self.events,
-            seed=settings.seed,
+            seed=self._id_seed,
             faults=faults,
             store=self.store,
             timelines=self.timelines,
             registry=self.registry or (load_registry() if impersonating else None),
         )
+        if self.persistence is not None:
+            self.persistence.watch(self.timelines, self.smsc)
         if self.scenario is not None:
             smsc = self.smsc
             self.scenario.listeners.append(lambda runtime: smsc.set_faults(runtime.faults))
@@ -178,12 +189,46 @@ class Simulator:
             self.listeners.append(Listener("smpp-tls", host, port, tls=True))
         if settings.http_port is not None or settings.https_port is not None:
             await self._start_http(planner, registry, tls)
+        if self.persistence is not None:
+            self.persistence.resume(self._resume_timeline, self.smsc.requeue)
         if settings.watch and self.scenario_path is not None:
             self._watch_task = asyncio.create_task(self._watch(self.scenario_path))
         if settings.mqtt_url is not None:
-            await self._start_mqtt(settings.mqtt_url)
+            await self._start_mqtt(settings.mqtt_url, mqtt_since)
 
-    async def _start_mqtt(self, url: str) -> None:
+    def _open_store(self, net_clock: Clock) -> None:
+        """--store sqlite:PATH: load the journal and messages back, then record every change."""
+        path = self.settings.store_path
+        if path is not None:
+            self.persistence = Persistence.open(
+                path,
+                self.clock,
+                net_clock,
+                journal=self.journal if self.settings.journal_size else None,
+                store=self.store,
+                make_step=Step,
+                make_delivery=Delivery,
+                encode_pdu=encode_pdu,
+                decode_pdu=decode_pdu,
+            )
+            self._id_seed = self.persistence.id_seed(self.settings.seed)
+
+    def _resume_timeline(
+        self, key: str, record: MessageRecord, steps: tuple[Step, ...], offset: float
+    ) -> bool:
+        """Run the rest of a reloaded message's timeline through the transport that took it."""
+        if record.transport != "http":
+            assert self.smsc is not None
+            self.smsc.resume(key, record, steps, offset)
+            return True
+        adapter = self.providers.get(record.provider or "")
+        if adapter is None or self.timelines is None:
+            return False
+        sink = functools.partial(adapter.context.on_step, adapter)
+        self.timelines.start(key, record, steps, sink, offset=offset)
+        return True
+
+    async def _start_mqtt(self, url: str, since: int) -> None:
         try:
             from simulator.mqtt.bus import MqttBus
             from simulator.mqtt.commands import build_commands
@@ -205,7 +250,7 @@ class Simulator:
         self.metrics.mqtt = self.mqtt
         if not self.settings.journal_size:
             log.warning("mqtt: the journal is off (journal_size 0), so no events are published")
-        await self.mqtt.start()
+        await self.mqtt.start(since=since)
 
     @property
     def instance(self) -> str:
@@ -234,13 +279,14 @@ class Simulator:
             accept_any=accounts.accept_any,
             callback_urls=settings.callback_urls,
             faults=lambda: self.scenario.faults if self.scenario is not None else None,
-            seed=settings.seed,
+            seed=self._id_seed,
         )
         self.providers = {adapter.name: adapter for adapter in load_adapters(context)}
         self.http = HttpServer()
         for adapter in self.providers.values():
             self.http.add_routes(adapter.routes())
         register_control_api(self)
+        register_ui(self)
         self.http.add_routes(self.metrics.routes())
         if settings.http_port is not None:
             host, port = await self.http.listen(settings.http_host, settings.http_port)
@@ -354,6 +400,9 @@ class Simulator:
         if self.mqtt is not None:
             await self.mqtt.stop()
             self.mqtt = None
+        if self.persistence is not None:
+            self.persistence.close()
+            self.persistence = None
         self.listeners.clear()
 
     async def __aenter__(self) -> Simulator:

@@ -114,6 +114,37 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-format", choices=("text", "json"), help="log line format [DLRSIM_LOG_FORMAT]"
     )
+    parser.add_argument(
+        "--api-token",
+        metavar="TOKEN",
+        help="require 'Authorization: Bearer TOKEN' on the control API /api/v1 (health "
+        "excepted); without one the API answers loopback peers only [DLRSIM_API_TOKEN]",
+    )
+    parser.add_argument(
+        "--allow-remote-api",
+        action="store_const",
+        const=True,
+        help="without --api-token, let non-loopback peers use the control API too "
+        "[DLRSIM_ALLOW_REMOTE_API]",
+    )
+    parser.add_argument(
+        "--mqtt",
+        metavar="mqtt://HOST:PORT",
+        help="publish every event to this MQTT broker and take commands from it (needs the "
+        "mqtt extra) [DLRSIM_MQTT]",
+    )
+    parser.add_argument(
+        "--store",
+        metavar="memory|sqlite:PATH",
+        help="keep the journal, messages and pending receipts in an SQLite file across "
+        "restarts (default memory) [DLRSIM_STORE]",
+    )
+    parser.add_argument(
+        "--instance",
+        metavar="NAME",
+        help="name in the MQTT topics dlrsim/NAME/... (default 'local', or 'local-PORT' off "
+        "the default SMPP port) [DLRSIM_INSTANCE]",
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -183,6 +214,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "scenario": args.scenario,
         "watch": args.watch,
         "log_format": args.log_format,
+        "api_token": args.api_token,
+        "allow_remote_api": args.allow_remote_api,
+        "mqtt": args.mqtt,
+        "instance": args.instance,
+        "store": args.store,
     }
     settings = build_settings(flags)
     if "http_port" not in settings.model_fields_set:
@@ -231,6 +267,13 @@ def banner(simulator: Any) -> str:
     lines = [f"dlrsim {__version__} ready"]
     for listener in simulator.listeners:
         lines.append(f"  {listener.name:<9} {listener.host}:{listener.port}   ({listener.url})")
+    mqtt = getattr(simulator, "mqtt", None)
+    if mqtt is not None:
+        state = "connected" if mqtt.connected else "not reachable yet, buffering"
+        lines.append(f"  mqtt      {mqtt.address}   (topics {mqtt.prefix}/...; {state})")
+    persistence = getattr(simulator, "persistence", None)
+    if persistence is not None:
+        lines.append(f"  store     {persistence.describe()}")
     runtime = getattr(simulator, "scenario", None)
     if runtime is not None:
         scenario = runtime.scenario

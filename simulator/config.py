@@ -10,10 +10,11 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
+from urllib.parse import unquote, urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simulator.core.accounts import Account
 from simulator.core.errors import ConfigError
@@ -68,6 +69,52 @@ class Settings(BaseModel):
     )
     log_format: Literal["text", "json"] = "text"
     quiet: bool = False
+    api_token: str | None = Field(
+        default=None,
+        min_length=1,
+        description="bearer token the control API (/api/v1) requires; null: none, and then "
+        "only loopback peers may call it unless allow_remote_api is set",
+    )
+    allow_remote_api: bool = Field(
+        default=False, description="without an API token, let non-loopback peers use the API"
+    )
+    mqtt_url: str | None = Field(
+        default=None, description="MQTT broker for the event bus, mqtt://[USER:PASS@]HOST[:PORT]"
+    )
+    instance: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="name in the MQTT topics dlrsim/<instance>/...; default: 'local' on the "
+        "default SMPP port, else 'local-<smpp port>'",
+    )
+    mqtt_buffer: int = Field(
+        default=10_000, ge=1, description="events kept for the broker while it is unreachable"
+    )
+
+    store: str = Field(
+        default="memory",
+        description="where the journal and messages live: 'memory', or 'sqlite:PATH' to keep "
+        "them (and pending receipts) across restarts",
+    )
+
+    @field_validator("store")
+    @classmethod
+    def _check_store(cls, value: str) -> str:
+        if value != "memory" and not (value.startswith("sqlite:") and value[7:].strip()):
+            raise ValueError("expected 'memory' or 'sqlite:PATH'")
+        return value
+
+    @property
+    def store_path(self) -> Path | None:
+        """The SQLite file of `--store sqlite:PATH`, or None for the in-memory store."""
+        return Path(self.store[7:].strip()).expanduser() if self.store != "memory" else None
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _check_mqtt_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_mqtt_url(value)
+        return value
 
     @property
     def accepts_any(self) -> bool:
@@ -92,7 +139,42 @@ ENV_KEYS: dict[str, str] = {
     "WATCH": "watch",
     "ENROUTE_AFTER": "enroute_after",
     "DELIVERED_AFTER": "delivered_after",
+    "API_TOKEN": "api_token",
+    "ALLOW_REMOTE_API": "allow_remote_api",
+    "MQTT": "mqtt",
+    "INSTANCE": "instance",
+    "MQTT_BUFFER": "mqtt_buffer",
+    "STORE": "store",
 }
+
+
+class MqttAddress(NamedTuple):
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_mqtt_url(text: str) -> MqttAddress:
+    """`mqtt://[USER[:PASS]@]HOST[:PORT]` (port 1883 by default) to its parts."""
+    try:
+        parts = urlsplit(text.strip())
+        port = parts.port or 1883
+    except ValueError as error:
+        raise ValueError(f"MQTT URL {text!r}: {error}") from None
+    if parts.scheme != "mqtt" or not parts.hostname or parts.path not in ("", "/"):
+        raise ValueError(f"MQTT URL {text!r}: expected mqtt://HOST[:PORT]")
+    return MqttAddress(
+        parts.hostname,
+        port,
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password else None,
+    )
+
+
+def default_instance(smpp_port: int) -> str:
+    """The MQTT instance name when none is set: distinct for each SMPP port on one host."""
+    return "local" if smpp_port == DEFAULT_SMPP_PORT else f"local-{smpp_port}"
 
 
 def parse_address(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
@@ -174,6 +256,21 @@ def build_settings(flags: Mapping[str, Any], environ: Mapping[str, str] | None =
 def _apply(merged: dict[str, Any], key: str, value: Any) -> None:
     if key == "http" and str(value).strip().lower() in ("off", "none", ""):
         merged["http_port"] = None
+    elif key == "mqtt":
+        text = str(value).strip()
+        if text.lower() in ("off", "none", ""):
+            merged["mqtt_url"] = None
+        else:
+            try:
+                parse_mqtt_url(text)
+            except ValueError as error:
+                raise ConfigError(str(error)) from None
+            merged["mqtt_url"] = text
+    elif key == "mqtt_buffer":
+        try:
+            merged[key] = int(value)
+        except ValueError as error:
+            raise ConfigError(f"MQTT buffer {value!r} is not an integer") from error
     elif key == "callback_url":
         for item in value if isinstance(value, list) else [value]:
             provider, sep, url = str(item).partition("=")
@@ -186,7 +283,7 @@ def _apply(merged: dict[str, Any], key: str, value: Any) -> None:
         host, port = parse_address(str(value))
         merged[f"{key}_host"] = host
         merged[f"{key}_port"] = port
-    elif key in ("quiet", "accept_any", "watch"):
+    elif key in ("quiet", "accept_any", "watch", "allow_remote_api"):
         merged[key] = value if isinstance(value, bool) else _truthy(str(value))
     elif key == "seed":
         try:

@@ -15,8 +15,9 @@ class Event:
 
     __slots__ = ("account", "data", "kind", "time")
 
-    def __init__(self, kind: str, time: float, account: str | None = None,
-                 data: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, kind: str, time: float, account: str | None = None, data: dict[str, Any] | None = None
+    ) -> None:
         self.kind = kind  # "bind", "unbind", "submit", "status", "receipt", "mo", "fault", ...
         self.time = time
         self.account = account

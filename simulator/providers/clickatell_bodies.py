@@ -96,7 +96,11 @@ class Checked:
 
 
 def check_message(
-    to: Any, content: Any, channel: Any, source: Any, client_ref: Any,
+    to: Any,
+    content: Any,
+    channel: Any,
+    source: Any,
+    client_ref: Any,
     parts_of: Callable[[str], int],
 ) -> Checked:
     """Validate one message the way the gateway does, first failure wins."""
@@ -181,7 +185,12 @@ def status_callback(
 
 
 def mo_callback(
-    *, account: str | None, message_id: str, source: str, destination: str, text: str,
+    *,
+    account: str | None,
+    message_id: str,
+    source: str,
+    destination: str,
+    text: str,
     timestamp_ms: int,
 ) -> dict[str, Any]:
     """The One API reply callback: an `event.moText` list holding the one inbound SMS."""

@@ -76,8 +76,9 @@ class Journal:
     ) -> JournalEntry:
         seq = self._next_seq
         self._next_seq = seq + 1
-        entry = JournalEntry(seq, time, kind, account, provider, message_id,
-                             {} if data is None else data)
+        entry = JournalEntry(
+            seq, time, kind, account, provider, message_id, {} if data is None else data
+        )
         entries = self._entries
         entries.append(entry)
         if message_id:

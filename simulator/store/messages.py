@@ -9,7 +9,7 @@ messages still in flight are never evicted, so nothing accepted is silently lost
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,7 @@ class MessageStore:
         self.max_finished = max_finished
         self._records: dict[str, MessageRecord] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()
+        self.on_clear: list[Callable[[], None]] = []  # observers of clear() (the SQLite store)
 
     def __len__(self) -> int:
         return len(self._records)
@@ -81,3 +82,5 @@ class MessageStore:
     def clear(self) -> None:
         self._records.clear()
         self._finished.clear()
+        for observer in self.on_clear:
+            observer()

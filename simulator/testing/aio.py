@@ -72,8 +72,7 @@ class AsyncController(BaseController):
             self._loop = None
         self._remove_trap()
 
-    def _chained_loop_error(self, loop: asyncio.AbstractEventLoop,
-                            context: dict[str, Any]) -> None:
+    def _chained_loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         """Keep the error for the test, and let the loop's previous handler see it too."""
         self._on_loop_error(loop, context)
         if self._previous_handler is not None:
@@ -84,8 +83,12 @@ class AsyncController(BaseController):
     async def __aenter__(self) -> AsyncController:
         return await self.start()
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.stop()
         if kind is None:
             self._raise_errors()
@@ -96,23 +99,27 @@ class AsyncController(BaseController):
         return fn()
 
     # -- waiting ----------------------------------------------------------------------------------
-    async def wait_for_submits(self, count: int = 1, *, timeout: float = DEFAULT_WAIT,
-                               **filters: Any) -> list[Submit]:
+    async def wait_for_submits(
+        self, count: int = 1, *, timeout: float = DEFAULT_WAIT, **filters: Any
+    ) -> list[Submit]:
         found = await self._wait("submit", count, timeout, filters, advance=False)
         return [r for r in found if isinstance(r, Submit)]
 
-    async def wait_for_receipts(self, count: int = 1, *, timeout: float = DEFAULT_WAIT,
-                                **filters: Any) -> list[Receipt]:
+    async def wait_for_receipts(
+        self, count: int = 1, *, timeout: float = DEFAULT_WAIT, **filters: Any
+    ) -> list[Receipt]:
         found = await self._wait("receipt", count, timeout, filters, advance=True)
         return [r for r in found if isinstance(r, Receipt)]
 
-    async def wait_for_webhooks(self, count: int = 1, *, timeout: float = DEFAULT_WAIT,
-                                **filters: Any) -> list[Webhook]:
+    async def wait_for_webhooks(
+        self, count: int = 1, *, timeout: float = DEFAULT_WAIT, **filters: Any
+    ) -> list[Webhook]:
         found = await self._wait("webhook", count, timeout, filters, advance=True)
         return [r for r in found if isinstance(r, Webhook)]
 
-    async def _wait(self, kind: str, count: int, timeout: float, filters: Mapping[str, Any],
-                    *, advance: bool) -> list[Record]:
+    async def _wait(
+        self, kind: str, count: int, timeout: float, filters: Mapping[str, Any], *, advance: bool
+    ) -> list[Record]:
         wanted = normalise_filters(kind, filters)
         deadline = time.monotonic() + timeout
         changed = asyncio.Event()

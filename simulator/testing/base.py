@@ -242,7 +242,11 @@ class BaseController:
             assert smsc is not None
             system_id = account or self._only_account()
             return smsc.send_mo(
-                system_id, source, destination, text, data_coding=data_coding,
+                system_id,
+                source,
+                destination,
+                text,
+                data_coding=data_coding,
                 use_payload=use_payload,
             )
 
@@ -333,12 +337,14 @@ class BaseController:
             return 0
         return clock.advance(max(0.0, due - clock.now()))
 
-    def _report(self, kind: str, wanted: int, filters: Mapping[str, Any],
-                timeout: float) -> AssertionError:
+    def _report(
+        self, kind: str, wanted: int, filters: Mapping[str, Any], timeout: float
+    ) -> AssertionError:
         clock = self.virtual_clock
         now, pending = self._call(lambda: (clock.now(), clock.pending))
         arrivals = records(kind, self._entries())
         return AssertionError(
-            near_miss_report(kind, wanted, filters, arrivals, timeout, clock_now=now,
-                             pending_timers=pending)
+            near_miss_report(
+                kind, wanted, filters, arrivals, timeout, clock_now=now, pending_timers=pending
+            )
         )

@@ -109,8 +109,12 @@ class Controller(BaseController):
     def __enter__(self) -> Controller:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
         if kind is None:
             self._raise_errors()
@@ -133,26 +137,30 @@ class Controller(BaseController):
         return future.result(CALL_TIMEOUT)
 
     # -- waiting ----------------------------------------------------------------------------------
-    def wait_for_submits(self, count: int = 1, *, timeout: float = DEFAULT_WAIT,
-                         **filters: Any) -> list[Submit]:
+    def wait_for_submits(
+        self, count: int = 1, *, timeout: float = DEFAULT_WAIT, **filters: Any
+    ) -> list[Submit]:
         """Wait (real time) until `count` matching submits arrived; returns all that match."""
         found = self._wait("submit", count, timeout, filters, advance=False)
         return [r for r in found if isinstance(r, Submit)]
 
-    def wait_for_receipts(self, count: int = 1, *, timeout: float = DEFAULT_WAIT,
-                          **filters: Any) -> list[Receipt]:
+    def wait_for_receipts(
+        self, count: int = 1, *, timeout: float = DEFAULT_WAIT, **filters: Any
+    ) -> list[Receipt]:
         """Advance simulated time as needed until `count` matching receipts were answered."""
         found = self._wait("receipt", count, timeout, filters, advance=True)
         return [r for r in found if isinstance(r, Receipt)]
 
-    def wait_for_webhooks(self, count: int = 1, *, timeout: float = DEFAULT_WAIT,
-                          **filters: Any) -> list[Webhook]:
+    def wait_for_webhooks(
+        self, count: int = 1, *, timeout: float = DEFAULT_WAIT, **filters: Any
+    ) -> list[Webhook]:
         """Advance simulated time as needed until `count` matching callbacks were attempted."""
         found = self._wait("webhook", count, timeout, filters, advance=True)
         return [r for r in found if isinstance(r, Webhook)]
 
-    def _wait(self, kind: str, count: int, timeout: float, filters: Mapping[str, Any],
-              *, advance: bool) -> list[Record]:
+    def _wait(
+        self, kind: str, count: int, timeout: float, filters: Mapping[str, Any], *, advance: bool
+    ) -> list[Record]:
         wanted = normalise_filters(kind, filters)
         deadline = time.monotonic() + timeout
         changed = threading.Event()

@@ -210,8 +210,11 @@ def expectation_rule(
         for name, value in (("to", to), ("text", text), ("outcome", outcome), ("reject", reject))
         if value is not None
     )
-    return Rule(name=f"expect {index}: {shown}", when=When.model_validate(when),
-                then=Then.model_validate(then))
+    return Rule(
+        name=f"expect {index}: {shown}",
+        when=When.model_validate(when),
+        then=Then.model_validate(then),
+    )
 
 
 # -- starting ---------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ def _async_fixture(function: F) -> F:
         decorated = pytest_asyncio.fixture(function)
     return decorated  # type: ignore[no-any-return]
 
+
 MARKER = (
     "dlrsim(scenario=None, provider=None, seed=None, accounts=None, options=None): "
     "settings of the dlrsim simulator this test gets (scenario: file, shipped name or dict)"

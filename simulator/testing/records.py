@@ -178,9 +178,7 @@ def records(kind: str, entries: Iterable[JournalEntry]) -> list[Record]:
         listed = list(entries)
         submits = {e.message_id: e for e in listed if e.kind == "submit" and e.message_id}
         return [
-            receipt_from(e, submits.get(e.message_id or ""))
-            for e in listed
-            if e.kind == "receipt"
+            receipt_from(e, submits.get(e.message_id or "")) for e in listed if e.kind == "receipt"
         ]
     raise ValueError(f"unknown record kind {kind!r}")
 
