@@ -26,33 +26,5 @@ find_browser() {
     done
 }
 
-BROWSER="$(find_browser)"
-if [ -z "$BROWSER" ] && [ -n "${DLRSIM_CHROMIUM:-}" ]; then
-    echo "dlrsim: DLRSIM_CHROMIUM=$DLRSIM_CHROMIUM is not an executable file" >&2
-    exit 1
-fi
-if [ -z "$BROWSER" ]; then
-    if [ "$(id -u)" != 0 ]; then
-        echo "dlrsim: chromium is not installed, and only root may install it here;" \
-             "run: sudo apt-get install chromium (or set DLRSIM_CHROMIUM to a browser binary)" >&2
-        exit 1
-    fi
-    if ! command -v apt-get >/dev/null 2>&1; then
-        echo "dlrsim: chromium is not installed and apt-get is not available;" \
-             "install Chromium with your system's package manager" >&2
-        exit 1
-    fi
-    echo "dlrsim: installing chromium with apt-get (this takes a minute)" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } >&2
-    then
-        echo "dlrsim: apt-get could not install chromium (see the messages above)" >&2
-        exit 1
-    fi
-    BROWSER="$(find_browser)"
-    if [ -z "$BROWSER" ]; then
-        echo "dlrsim: the chromium package is installed but no chromium binary was found" >&2
-        exit 1
-    fi
-fi
-echo "$BROWSER"
+source "$(dirname "$0")/ensure-debian-tool.sh"
+ensure_debian_tool find_browser chromium DLRSIM_CHROMIUM

@@ -21,33 +21,5 @@ find_broker() {
     done
 }
 
-BROKER="$(find_broker)"
-if [ -z "$BROKER" ] && [ -n "${DLRSIM_MOSQUITTO:-}" ]; then
-    echo "dlrsim: DLRSIM_MOSQUITTO=$DLRSIM_MOSQUITTO is not an executable file" >&2
-    exit 1
-fi
-if [ -z "$BROKER" ]; then
-    if [ "$(id -u)" != 0 ]; then
-        echo "dlrsim: mosquitto is not installed, and only root may install it here;" \
-             "run: sudo apt-get install mosquitto (or set DLRSIM_MOSQUITTO to a broker binary)" >&2
-        exit 1
-    fi
-    if ! command -v apt-get >/dev/null 2>&1; then
-        echo "dlrsim: mosquitto is not installed and apt-get is not available;" \
-             "install the mosquitto broker with your system's package manager" >&2
-        exit 1
-    fi
-    echo "dlrsim: installing mosquitto with apt-get" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends mosquitto; } >&2
-    then
-        echo "dlrsim: apt-get could not install mosquitto (see the messages above)" >&2
-        exit 1
-    fi
-    BROKER="$(find_broker)"
-    if [ -z "$BROKER" ]; then
-        echo "dlrsim: the mosquitto package is installed but no mosquitto binary was found" >&2
-        exit 1
-    fi
-fi
-echo "$BROKER"
+source "$(dirname "$0")/ensure-debian-tool.sh"
+ensure_debian_tool find_broker mosquitto DLRSIM_MOSQUITTO

@@ -7,13 +7,12 @@ compare it with a fresh rendering. `--check` exits 1 when the committed copy is 
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from simulator.catalog.model import Catalog
+from simulator.core.schema_file import schema_command
 
 #: Where the committed schema lives (next to the catalogs it describes).
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "catalogs" / "schema.json"
@@ -26,31 +25,13 @@ def render_schema() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write (or with `--check`, verify) the schema file; returns the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m simulator.catalog.schema_export",
+    return schema_command(
+        argv,
+        module="simulator.catalog.schema_export",
         description="Export the JSON Schema of provider catalog files.",
-        epilog="example: python -m simulator.catalog.schema_export --check",
+        default_output=SCHEMA_PATH,
+        render=render_schema,
     )
-    parser.add_argument("--output", type=Path, default=SCHEMA_PATH, help="file to write")
-    parser.add_argument(
-        "--check", action="store_true", help="only compare; exit 1 when the file is out of date"
-    )
-    args = parser.parse_args(argv)
-    output: Path = args.output
-    text = render_schema()
-    if args.check:
-        current = output.read_text(encoding="utf-8") if output.is_file() else None
-        if current != text:
-            print(
-                f"dlrsim: {output} is out of date; regenerate it with "
-                "python -m simulator.catalog.schema_export",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    return 0
 
 
 if __name__ == "__main__":

@@ -9,12 +9,11 @@ when the committed copy is stale.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from simulator.core.schema_file import schema_command
 from simulator.scenario.model import Scenario
 
 #: Where the committed schema lives (next to the shipped scenarios it describes).
@@ -31,31 +30,13 @@ def render_schema() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write (or with `--check`, verify) the schema file; returns the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m simulator.scenario.schema_export",
+    return schema_command(
+        argv,
+        module="simulator.scenario.schema_export",
         description="Export the JSON Schema of scenario files.",
-        epilog="example: python -m simulator.scenario.schema_export --check",
+        default_output=SCHEMA_PATH,
+        render=render_schema,
     )
-    parser.add_argument("--output", type=Path, default=SCHEMA_PATH, help="file to write")
-    parser.add_argument(
-        "--check", action="store_true", help="only compare; exit 1 when the file is out of date"
-    )
-    args = parser.parse_args(argv)
-    output: Path = args.output
-    text = render_schema()
-    if args.check:
-        current = output.read_text(encoding="utf-8") if output.is_file() else None
-        if current != text:
-            print(
-                f"dlrsim: {output} is out of date; regenerate it with "
-                "python -m simulator.scenario.schema_export",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    return 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from simulator.catalog.model import Catalog, Entry
+from tests.unit.catalog.flows import reaches_final
 
 CATALOG_PATH = Path(__file__).resolve().parents[3] / "catalogs" / "clickatell.yaml"
 
@@ -217,20 +218,7 @@ def test_callback_fields_and_json_types(catalog: Catalog) -> None:
 def test_every_non_final_entry_reaches_a_final_one(catalog: Catalog) -> None:
     entries = _by_key(catalog)
     for start in (entry for entry in catalog.entries if not entry.final):
-        seen: set[str] = set()
-        frontier = list(start.next)
-        reached_final = False
-        while frontier:
-            key = frontier.pop()
-            if key in seen:
-                continue
-            seen.add(key)
-            successor = entries[key]
-            if successor.final:
-                reached_final = True
-                break
-            frontier.extend(successor.next)
-        assert reached_final, start.key
+        assert reaches_final(entries, start), start.key
 
 
 def test_non_final_entries_are_the_seed_in_flight_statuses(catalog: Catalog) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from simulator.catalog.model import Catalog, Entry
+from tests.unit.catalog.flows import reaches_final
 
 CATALOG_PATH = Path(__file__).resolve().parents[3] / "catalogs" / "clicksend.yaml"
 SECTION = "sms_error_statuses"
@@ -181,20 +182,7 @@ def test_pending_entries_render_enroute_and_finals_do_not() -> None:
 def test_every_non_final_entry_reaches_a_final_one() -> None:
     entries = by_key()
     for start in (entry for entry in entries.values() if not entry.final):
-        seen: set[str] = set()
-        frontier = list(start.next)
-        reached_final = False
-        while frontier:
-            key = frontier.pop()
-            if key in seen:
-                continue
-            seen.add(key)
-            successor = entries[key]
-            if successor.final:
-                reached_final = True
-                break
-            frontier.extend(successor.next)
-        assert reached_final, start.key
+        assert reaches_final(entries, start), start.key
 
 
 def test_draft_corrections_follow_the_seed() -> None:
