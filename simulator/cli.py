@@ -85,6 +85,13 @@ def add_serve_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, help="seed for ids and random choices [DLRSIM_SEED]")
     parser.add_argument(
+        "--journal-size",
+        type=int,
+        metavar="N",
+        help="events kept in memory for the API, UI and MQTT (default 100000; 0 turns the "
+        "journal off, for pure load tests) [DLRSIM_JOURNAL_SIZE]",
+    )
+    parser.add_argument(
         "--time-scale",
         type=float,
         metavar="X",
@@ -212,6 +219,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "accept_any": args.accept_any,
         "quiet": args.quiet,
         "scenario": args.scenario,
+        "journal_size": args.journal_size,
         "watch": args.watch,
         "log_format": args.log_format,
         "api_token": args.api_token,

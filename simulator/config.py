@@ -136,6 +136,7 @@ ENV_KEYS: dict[str, str] = {
     "LOG_FORMAT": "log_format",
     "ACCEPT_ANY": "accept_any",
     "SCENARIO": "scenario",
+    "JOURNAL_SIZE": "journal_size",
     "WATCH": "watch",
     "ENROUTE_AFTER": "enroute_after",
     "DELIVERED_AFTER": "delivered_after",
@@ -290,6 +291,11 @@ def _apply(merged: dict[str, Any], key: str, value: Any) -> None:
             merged["seed"] = int(value)
         except ValueError as error:
             raise ConfigError(f"seed {value!r} is not an integer") from error
+    elif key == "journal_size":
+        try:
+            merged[key] = int(value)
+        except ValueError as error:
+            raise ConfigError(f"journal size {value!r} is not a whole number") from error
     elif key in ("time_scale", "enroute_after", "delivered_after"):
         try:
             merged[key] = float(value)
