@@ -51,6 +51,7 @@ class Journal:
         self.dropped = 0
         self._entries: deque[JournalEntry] = deque()
         self._next_seq = 1
+        self._slack = max(1, max_entries // 100)
         self._by_message: dict[str, list[JournalEntry]] = {}
         self._subscribers: tuple[Callable[[JournalEntry], None], ...] = ()
 
@@ -87,22 +88,36 @@ class Journal:
                 self._by_message[message_id] = [entry]
             else:
                 bucket.append(entry)
-        if len(entries) > self.max_entries:
+        if len(entries) > self.max_entries + self._slack:
             self._evict_oldest()
         for subscriber in self._subscribers:
             subscriber(entry)
         return entry
 
     def _evict_oldest(self) -> None:
-        old = self._entries.popleft()
-        self.dropped += 1
-        if old.message_id:
-            bucket = self._by_message.get(old.message_id)
-            if bucket:
-                if len(bucket) == 1:
-                    del self._by_message[old.message_id]
-                else:
-                    bucket.remove(old)
+        """Drop the oldest entries down to `max_entries`, in one batch.
+
+        Eviction runs once per `_slack` appends rather than on every one (the journal may hold
+        up to 1% more than its bound between batches), and each message's index bucket is
+        trimmed once per batch instead of once per entry.
+        """
+        entries = self._entries
+        touched: set[str] = set()
+        while len(entries) > self.max_entries:
+            old = entries.popleft()
+            self.dropped += 1
+            if old.message_id:
+                touched.add(old.message_id)
+        oldest = entries[0].seq if entries else self._next_seq
+        for message_id in touched:
+            bucket = self._by_message.get(message_id)
+            if bucket is None:
+                continue
+            kept = [entry for entry in bucket if entry.seq >= oldest]
+            if kept:
+                self._by_message[message_id] = kept
+            else:
+                del self._by_message[message_id]
 
     def record_event(self, event: Any) -> None:
         """EventBus subscriber: journal an `Event` (kind, time, account, data)."""

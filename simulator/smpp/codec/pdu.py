@@ -90,12 +90,16 @@ class Pdu:
 
     def str_param(self, name: str) -> str:
         value = self.params.get(name, "")
+        if value.__class__ is str:  # the common case first: this runs per field per message
+            return value
         if isinstance(value, bytes):
             return value.decode("latin-1")
         return value if isinstance(value, str) else str(value)
 
     def int_param(self, name: str) -> int:
         value = self.params.get(name, 0)
+        if value.__class__ is int:
+            return value
         if not isinstance(value, int):
             raise TypeError(f"{self.name}.{name} is not an integer")
         return value
