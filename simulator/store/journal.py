@@ -51,7 +51,7 @@ class Journal:
         self.dropped = 0
         self._entries: deque[JournalEntry] = deque()
         self._next_seq = 1
-        self._slack = max(1, max_entries // 100)
+        self._slack = max_entries // 100  # 0 for small journals: their bound stays exact
         self._by_message: dict[str, list[JournalEntry]] = {}
         self._subscribers: tuple[Callable[[JournalEntry], None], ...] = ()
 
