@@ -10,6 +10,7 @@ status endpoints and query_sm read it, running its timeline on the simulation cl
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -277,8 +278,8 @@ def _sender(webhooks: WebhookEmitter, request: WebhookRequest) -> Callable[[], N
     return lambda: webhooks.send(request)
 
 
-class ProviderAdapter:
-    """Base of the five adapters; subclasses set `name` and implement the hooks."""
+class ProviderAdapter(ABC):
+    """Base of the five adapters; subclasses set `name` and implement the abstract hooks."""
 
     name: str = ""
 
@@ -287,18 +288,19 @@ class ProviderAdapter:
         self.catalog = context.catalog(self.name)
         self._by_key = {entry.key: entry for entry in self.catalog.entries}
 
+    @abstractmethod
     def routes(self) -> list[web.RouteDef]:
-        raise NotImplementedError
+        """The provider's endpoints, at its own paths."""
 
+    @abstractmethod
     def callbacks(self, record: MessageRecord, step: Step) -> list[WebhookRequest]:
         """The provider's callback request(s) for one step of a message (may be none)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def mo_callback(
         self, *, url: str, source: str, destination: str, text: str, account: str | None
     ) -> WebhookRequest:
         """The provider's inbound-message (MO) callback for one message."""
-        raise NotImplementedError
 
     def entry(self, key: str | None) -> Entry | None:
         return None if key is None else self._by_key.get(key)
