@@ -103,8 +103,17 @@ def message_view(record: MessageRecord) -> m.MessageView:
         lost=record.lost,
         plan=[step_view(step) for step in record.plan if isinstance(step, Step)],
         history=[m.HistoryItem(at=at, stat=stat, err=err) for at, stat, err in record.history],
-        extra=json_safe(record.extra),
+        extra=json_safe(_without_credentials(record.extra)),
     )
+
+
+#: Fields of a record's transport data that hold credentials (Clickatell echoes its API key in
+#: callbacks, so the adapter keeps it): never shown by the API or the UI.
+_CREDENTIAL_FIELDS = frozenset({"api_key", "password", "token", "access_token"})
+
+
+def _without_credentials(extra: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in extra.items() if key not in _CREDENTIAL_FIELDS}
 
 
 def entry_view(entry: JournalEntry) -> m.JournalEntryView:

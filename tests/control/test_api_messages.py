@@ -194,3 +194,9 @@ def test_push_to_a_message_without_provider_needs_one(make_api_sim: Any) -> None
                      {"status": "DELIVERED_TO_HANDSET", "provider": "infobip"})
     assert named.status == 200, named.body
     assert named.json["step"]["provider"] == "infobip"
+
+
+def test_message_views_never_show_a_stored_api_key() -> None:
+    from simulator.control.api import _without_credentials
+
+    assert _without_credentials({"api_key": "secret", "client_ref": "x"}) == {"client_ref": "x"}
