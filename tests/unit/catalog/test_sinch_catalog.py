@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from simulator.catalog.model import Catalog, Entry
+from tests.unit.catalog.flows import reaches_final
 
 CATALOG_PATH = Path(__file__).resolve().parents[3] / "catalogs" / "sinch.yaml"
 
@@ -178,17 +179,4 @@ def test_every_non_final_entry_reaches_a_final_entry() -> None:
     by_key: dict[str, Entry] = {entry.key: entry for entry in _catalog().entries}
     for start in (entry for entry in by_key.values() if not entry.final):
         assert start.next, start.key
-        seen: set[str] = set()
-        frontier = list(start.next)
-        reached_final = False
-        while frontier:
-            key = frontier.pop()
-            if key in seen:
-                continue
-            seen.add(key)
-            successor = by_key[key]
-            if successor.final:
-                reached_final = True
-                break
-            frontier.extend(successor.next)
-        assert reached_final, start.key
+        assert reaches_final(by_key, start), start.key

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from simulator.catalog.model import FINAL_STATS, Catalog, Entry
+from tests.unit.catalog.flows import reaches_final
 
 CATALOG_PATH = Path(__file__).resolve().parents[3] / "catalogs" / "smsmode.yaml"
 
@@ -191,20 +192,7 @@ def test_errors_have_no_companion_status() -> None:
 def test_every_non_final_entry_reaches_a_final_entry() -> None:
     entries = _by_key(_catalog())
     for start in (entry for entry in entries.values() if not entry.final):
-        seen: set[str] = set()
-        frontier = [start.key]
-        reached_final = False
-        while frontier:
-            key = frontier.pop()
-            if key in seen:
-                continue
-            seen.add(key)
-            current = entries[key]
-            if current.final:
-                reached_final = True
-                break
-            frontier.extend(current.next)
-        assert reached_final, start.key
+        assert reaches_final(entries, start), start.key
 
 
 def test_final_entries_list_no_successors() -> None:
